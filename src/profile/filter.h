@@ -1,0 +1,77 @@
+#pragma once
+
+// Sample and frame filters with pprof's semantics (google/pprof profile/filter.go, prune.go,
+// internal/driver/driver_focus.go). Regular expressions use RE2 syntax, which is Go's, and
+// match anywhere in the string (like Go's MatchString) unless anchored.
+//
+// A location "matches" a regexp when any of its lines' function name or file name matches,
+// or its mapping's file name does.
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "profile/profile.h"
+
+namespace re2 {
+class RE2;
+}
+
+namespace hearth::profile {
+
+// Compiles a Go/RE2 regexp; the error names the option (`focus`, `hide`, ...).
+absl::StatusOr<std::unique_ptr<re2::RE2>> CompileRegexp(std::string_view option,
+                                                        std::string_view pattern);
+
+struct NameFilterResult {
+  bool focus_matched = false;
+  bool ignore_matched = false;
+  bool hide_matched = false;
+  bool show_matched = false;
+};
+
+// pprof FilterSamplesByName: keep samples with >= 1 focused location and no ignored one
+// (ignore wins per location); hide removes matching lines, show keeps only matching lines;
+// locations left without lines leave the stack; samples left without locations are dropped.
+// Any regexp may be null.
+NameFilterResult FilterSamplesByName(Profile& p, const re2::RE2* focus, const re2::RE2* ignore,
+                                     const re2::RE2* hide, const re2::RE2* show);
+
+// pprof ShowFrom: cut each stack above its highest (rootmost) matching location, keeping
+// lines up to the outermost matching one; samples without a match are dropped.
+bool ShowFrom(Profile& p, const re2::RE2& re);
+
+// pprof PruneFrom: cut each stack below (leafward of) its lowest matching location.
+void PruneFrom(Profile& p, const re2::RE2& re);
+
+// pprof Prune / RemoveUninteresting (drop_frames / keep_frames of the profile).
+void Prune(Profile& p, const re2::RE2& drop, const re2::RE2* keep);
+absl::Status RemoveUninteresting(Profile& p);
+
+// A sample predicate compiled from a -tagfocus / -tagignore expression:
+//   "regex[,regex...]"      every regex must match some "key:value" of the sample's labels
+//   "key=regex[,regex...]"  some value of `key` matches some regex
+//   "32kb", ":64kb", "4mb:", "12kb:64mb", optionally "key=" first: numeric label ranges with
+//   pprof's unit conversion.
+using TagMatch = std::function<bool(const Profile&, const Sample&)>;
+absl::StatusOr<TagMatch> CompileTagFilter(std::string_view option, std::string_view expr,
+                                          const absl::flat_hash_map<std::string, std::string>&
+                                              num_label_units);
+
+// pprof FilterSamplesByTag: keep focus(s) && !ignore(s). Either may be empty.
+void FilterSamplesByTag(Profile& p, const TagMatch& focus, const TagMatch& ignore,
+                        bool* focus_matched = nullptr, bool* ignore_matched = nullptr);
+
+// pprof FilterTagsByName (-tagshow / -taghide): removes label keys.
+void FilterTagsByName(Profile& p, const re2::RE2* show, const re2::RE2* hide);
+
+// pprof -tagroot / -tagleaf: adds pseudo frames "key:value" (numeric values formatted with
+// their unit) at the root / leaf of each sample's stack.
+void AddLabelFrames(Profile& p, std::span<const std::string> root_keys,
+                    std::span<const std::string> leaf_keys);
+
+}  // namespace hearth::profile
