@@ -15,7 +15,7 @@ struct DecompressLimits {
   size_t max_output_bytes = size_t{256} << 20;  // 256 MiB
   // Output may be at most this many times the compressed input (plus max_small_output_bytes,
   // so tiny inputs that legitimately expand a lot still work).
-  size_t max_ratio = 1000;
+  size_t max_ratio = 250;  // deflate tops out near 1032:1, so this must be well below.
   size_t max_small_output_bytes = size_t{1} << 20;
 };
 

@@ -22,7 +22,9 @@ namespace hearth::profile {
 
 struct PprofLimits {
   size_t max_input_bytes = size_t{512} << 20;
-  DecompressLimits decompress{.max_output_bytes = size_t{1} << 30, .max_ratio = 1000};
+  // Real pprof compresses 2-20x; deflate cannot exceed ~1032:1, so the ratio cap must sit
+  // well below that to mean anything.
+  DecompressLimits decompress{.max_output_bytes = size_t{1} << 30, .max_ratio = 250};
   size_t max_samples = 20'000'000;
   size_t max_locations = 10'000'000;
   size_t max_functions = 10'000'000;
