@@ -46,6 +46,7 @@ function(hearth_cc_fuzzer)
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
   target_compile_options(${ARG_NAME} PRIVATE -fsanitize=fuzzer)
   target_link_options(${ARG_NAME} PRIVATE -fsanitize=fuzzer)
+  add_dependencies(hearth_fuzzers ${ARG_NAME})
 endfunction()
 
 function(hearth_cc_benchmark)

@@ -25,11 +25,7 @@ enum WireType : uint8_t {
 
 // Decodes one varint starting at p. Returns the position after it, or nullptr when the varint
 // is truncated or longer than 10 bytes.
-inline const uint8_t* ReadVarint(const uint8_t* p, const uint8_t* end, uint64_t* out) {
-  if (p < end && *p < 0x80) {  // The common one-byte case.
-    *out = *p;
-    return p + 1;
-  }
+inline const uint8_t* ReadVarintSlow(const uint8_t* p, const uint8_t* end, uint64_t* out) {
   uint64_t result = 0;
   for (int shift = 0; shift < 70; shift += 7) {
     if (p >= end) return nullptr;
@@ -39,6 +35,29 @@ inline const uint8_t* ReadVarint(const uint8_t* p, const uint8_t* end, uint64_t*
       *out = result;
       return p;
     }
+  }
+  return nullptr;
+}
+
+inline const uint8_t* ReadVarint(const uint8_t* p, const uint8_t* end, uint64_t* out) {
+  if (end - p < 10) [[unlikely]] {
+    return ReadVarintSlow(p, end, out);
+  }
+  // At least 10 bytes are readable: no bounds checks inside the unrolled loop.
+  uint64_t b = p[0];
+  if (b < 0x80) {
+    *out = b;
+    return p + 1;
+  }
+  uint64_t r = b - 0x80;
+  for (int i = 1; i < 10; ++i) {
+    b = p[i];
+    r += b << (7 * i);
+    if (b < 0x80) {
+      *out = r;
+      return p + i + 1;
+    }
+    r -= uint64_t{0x80} << (7 * i);
   }
   return nullptr;
 }

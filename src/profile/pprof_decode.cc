@@ -58,9 +58,14 @@ class IdIndex {
 
   uint32_t Find(uint64_t id) const {
     if (id < dense_.size()) return dense_[id];
+    return FindSparse(id);
+  }
+  uint32_t FindSparse(uint64_t id) const {
     auto it = sparse_.find(id);
     return it == sparse_.end() ? kNone : it->second;
   }
+  const uint32_t* dense_data() const { return dense_.data(); }
+  size_t dense_size() const { return dense_.size(); }
 
  private:
   std::vector<uint32_t> dense_;
@@ -120,7 +125,12 @@ class Decoder {
  private:
   struct Counts {
     size_t sample_types = 0, samples = 0, mappings = 0, locations = 0, functions = 0,
-           strings = 0, string_bytes = 0, comments = 0, time_fields = 0;
+           strings = 0, string_bytes = 0, comments = 0, time_fields = 0, sample_bytes = 0;
+  };
+  // The bytes of each repeated message, recorded by the counting pass so the later passes
+  // go straight to them instead of re-scanning the whole message.
+  struct Spans {
+    std::vector<std::string_view> samples, mappings, locations, functions, strings;
   };
 
   absl::Status Count() {
@@ -130,13 +140,27 @@ class Decoder {
     while (r.Next(&field, &type)) {
       switch (field) {
         case f::kSampleType: ++c_.sample_types; r.Skip(type); break;
-        case f::kSample: ++c_.samples; r.Skip(type); break;
-        case f::kMapping: ++c_.mappings; r.Skip(type); break;
-        case f::kLocation: ++c_.locations; r.Skip(type); break;
-        case f::kFunction: ++c_.functions; r.Skip(type); break;
+        case f::kSample:
+          if (type != wire::kLen) return Malformed("Sample", "not a length-delimited field");
+          spans_.samples.push_back(r.Bytes());
+          c_.sample_bytes += spans_.samples.back().size();
+          break;
+        case f::kMapping:
+          if (type != wire::kLen) return Malformed("Mapping", "not a length-delimited field");
+          spans_.mappings.push_back(r.Bytes());
+          break;
+        case f::kLocation:
+          if (type != wire::kLen) return Malformed("Location", "not a length-delimited field");
+          spans_.locations.push_back(r.Bytes());
+          break;
+        case f::kFunction:
+          if (type != wire::kLen) return Malformed("Function", "not a length-delimited field");
+          spans_.functions.push_back(r.Bytes());
+          break;
         case f::kStringTable: {
           if (type != wire::kLen) return Malformed("string_table", "not a length-delimited field");
           std::string_view s = r.Bytes();
+          spans_.strings.push_back(s);
           if (s.size() > limits_.max_string_bytes) {
             return absl::ResourceExhaustedError(fmt::format(
                 "pprof: string_table[{}] is {} bytes, above the limit of {}", c_.strings, s.size(),
@@ -152,6 +176,10 @@ class Decoder {
       }
     }
     if (!r.ok()) return Malformed("Profile", r.error());
+    c_.samples = spans_.samples.size();
+    c_.mappings = spans_.mappings.size();
+    c_.locations = spans_.locations.size();
+    c_.functions = spans_.functions.size();
     if (c_.time_fields > 1) {
       return absl::InvalidArgumentError(
           "pprof: concatenated profiles detected (time_nanos appears more than once)");
@@ -200,48 +228,37 @@ class Decoder {
     num_strings_ = c_.strings == 0 ? 1 : c_.strings;
 
     // Strings first: every other entity refers to them.
-    {
-      Reader r(data_);
-      uint32_t field;
-      WireType type;
-      bool first = true;
-      while (r.Next(&field, &type)) {
-        if (field != f::kStringTable) {
-          r.Skip(type);
-          continue;
-        }
-        std::string_view s = r.Bytes();
-        if (first) {
-          if (!s.empty()) return absl::InvalidArgumentError("pprof: string_table[0] must be ''");
-          first = false;
-          continue;  // The table already holds "" at 0.
-        }
-        p_.strings.Append(s);
-      }
-      if (!r.ok()) return Malformed("Profile", r.error());
+    if (!spans_.strings.empty() && !spans_.strings[0].empty()) {
+      return absl::InvalidArgumentError("pprof: string_table[0] must be ''");
     }
+    for (size_t i = 1; i < spans_.strings.size(); ++i) p_.strings.Append(spans_.strings[i]);
 
     mapping_ids_.emplace(c_.mappings);
     function_ids_.emplace(c_.functions);
     location_ids_.emplace(c_.locations);
-
     // Mappings and functions before locations, which refer to them.
+    for (std::string_view bytes : spans_.mappings) {
+      if (auto s = DecodeMapping(bytes); !s.ok()) return s;
+    }
+    for (std::string_view bytes : spans_.functions) {
+      if (auto s = DecodeFunction(bytes); !s.ok()) return s;
+    }
+    p_.lines.reserve(c_.locations + c_.locations / 4);
+    for (std::string_view bytes : spans_.locations) {
+      if (auto s = DecodeLocation(bytes); !s.ok()) return s;
+    }
+
+    // The scalar header fields and sample types.
     Reader r(data_);
     uint32_t field;
     WireType type;
-    std::vector<std::string_view> location_bytes;
-    location_bytes.reserve(c_.locations);
     while (r.Next(&field, &type)) {
-      if (field <= f::kDocUrl && field != f::kComment && field != f::kStringTable &&
-          field != f::kSample && type != ExpectedType(field)) {
+      if (field <= f::kDocUrl && field != f::kComment && type != ExpectedType(field)) {
         return Malformed(fmt::format("Profile field {}", field), "unexpected wire type");
       }
       absl::Status s;
       switch (field) {
         case f::kSampleType: s = DecodeValueType(r.Bytes(), "sample_type", &p_.sample_types.emplace_back()); break;
-        case f::kMapping: s = DecodeMapping(r.Bytes()); break;
-        case f::kFunction: s = DecodeFunction(r.Bytes()); break;
-        case f::kLocation: location_bytes.push_back(r.Bytes()); break;
         case f::kDropFrames: s = HeaderString(r, type, "drop_frames", &p_.drop_frames); break;
         case f::kKeepFrames: s = HeaderString(r, type, "keep_frames", &p_.keep_frames); break;
         case f::kTimeNanos: p_.time_nanos = static_cast<int64_t>(r.Varint()); break;
@@ -268,9 +285,6 @@ class Decoder {
       if (!s.ok()) return s;
     }
     if (!r.ok()) return Malformed("Profile", r.error());
-    for (std::string_view bytes : location_bytes) {
-      if (auto s = DecodeLocation(bytes); !s.ok()) return s;
-    }
     return absl::OkStatus();
   }
 
@@ -472,18 +486,13 @@ class Decoder {
 
   absl::Status DecodeSamples() {
     const size_t num_types = p_.sample_types.size();
-    Reader r(data_);
-    uint32_t field;
-    WireType type;
-    while (r.Next(&field, &type)) {
-      if (field != f::kSample) {
-        r.Skip(type);
-        continue;
-      }
-      if (type != wire::kLen) return Malformed("Sample", "not a length-delimited field");
-      if (auto s = DecodeSample(r.Bytes(), num_types); !s.ok()) return s;
+    // Every stack entry and value takes at least one byte on the wire; typical profiles use
+    // about two bytes per location id, so this reserves close to the final size.
+    p_.stacks.reserve(c_.sample_bytes / 2);
+    p_.values.reserve(c_.samples * num_types);
+    for (std::string_view bytes : spans_.samples) {
+      if (auto s = DecodeSample(bytes, num_types); !s.ok()) return s;
     }
-    if (!r.ok()) return Malformed("Profile", r.error());
     return absl::OkStatus();
   }
 
@@ -500,6 +509,10 @@ class Decoder {
     while (r.Next(&field, &type)) {
       switch (field) {
         case 1: {
+          if (type == wire::kLen) {
+            if (auto st = AppendPackedStack(r, index, s.stack_begin); !st.ok()) return st;
+            break;
+          }
           bool ok = ForEachVarint(r, type, [&](uint64_t id) {
             uint32_t loc = location_ids_->Find(id);
             if (loc == kNone) {
@@ -554,6 +567,41 @@ class Decoder {
     return absl::OkStatus();
   }
 
+  // The hot loop of the whole decoder: a packed run of location ids, resolved to indices
+  // straight into the stack pool.
+  absl::Status AppendPackedStack(Reader& r, size_t index, uint32_t stack_begin) {
+    std::string_view packed = r.Bytes();
+    if (!r.ok()) return Malformed(fmt::format("Sample #{}", index), r.error());
+    size_t n = 0;
+    for (char c : packed) n += static_cast<uint8_t>(c) < 0x80;
+    const size_t old = p_.stacks.size();
+    if (old - stack_begin + n > limits_.max_stack_depth) {
+      return absl::ResourceExhaustedError(
+          fmt::format("pprof: Sample #{} location_id: stack depth exceeds the limit of {}", index,
+                      limits_.max_stack_depth));
+    }
+    p_.stacks.resize(old + n);
+    uint32_t* out = p_.stacks.data() + old;
+    const uint8_t* p = reinterpret_cast<const uint8_t*>(packed.data());
+    const uint8_t* end = p + packed.size();
+    const IdIndex& ids = *location_ids_;
+    // Locals, so the loop keeps them in registers rather than reloading after each store.
+    const uint32_t* dense = ids.dense_data();
+    const size_t dense_size = ids.dense_size();
+    while (p < end) {
+      uint64_t id;
+      p = wire::ReadVarint(p, end, &id);
+      if (p == nullptr) return Malformed(fmt::format("Sample #{}", index), "truncated varint in location_id");
+      uint32_t loc = id < dense_size ? dense[id] : ids.FindSparse(id);
+      if (loc == kNone) {
+        return absl::InvalidArgumentError(fmt::format(
+            "pprof: Sample #{} refers to location_id {}, which has no Location", index, id));
+      }
+      *out++ = loc;
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status ValueCountError(size_t index, size_t got, size_t want) {
     if (want == 0) {
       return absl::InvalidArgumentError(
@@ -597,6 +645,7 @@ class Decoder {
   std::string_view data_;
   const PprofLimits& limits_;
   Counts c_;
+  Spans spans_;
   size_t num_strings_ = 1;
   Profile p_;
   std::optional<IdIndex> mapping_ids_, function_ids_, location_ids_;
