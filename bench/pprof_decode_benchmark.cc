@@ -4,8 +4,8 @@
 //   build/bench/pprof_decode_benchmark [--benchmark_min_time=0.5]
 
 #include <benchmark/benchmark.h>
-#include <malloc.h>
 #include <google/protobuf/arena.h>
+#include <malloc.h>
 
 #include <cstdio>
 #include <map>
@@ -15,8 +15,8 @@
 #include "base/compress.h"
 #include "base/file.h"
 #include "bench/synth.h"
-#include "proto/pprof_bench.pb.h"  // generated from bench/proto/pprof_bench.proto
 #include "profile/pprof_codec.h"
+#include "proto/pprof_bench.pb.h"  // generated from bench/proto/pprof_bench.proto
 
 namespace {
 

@@ -58,8 +58,8 @@ Profile LargeCpuProfile(uint32_t seed, size_t num_samples) {
     l.address = 0x400000 + i * 0x40 + rng() % 0x40;
     l.lines_begin = static_cast<uint32_t>(p.lines.size());
     l.num_lines = 1;
-    p.lines.push_back(Line{static_cast<uint32_t>(i % num_functions),
-                           static_cast<int64_t>(10 + rng() % 5000), 0});
+    p.lines.push_back(
+        Line{static_cast<uint32_t>(i % num_functions), static_cast<int64_t>(10 + rng() % 5000), 0});
     p.locations.push_back(l);
   }
   StrId k_thread = str("thread"), k_span = str("span_id");

@@ -1,13 +1,12 @@
 #include "base/compress.h"
 
+#include <fmt/format.h>
 #include <libdeflate.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cstring>
 #include <memory>
-
-#include <fmt/format.h>
 
 namespace hearth {
 namespace {
@@ -20,8 +19,8 @@ struct CompressorDeleter {
 };
 
 size_t OutputCap(size_t input_size, const DecompressLimits& limits) {
-  size_t by_ratio = input_size > SIZE_MAX / limits.max_ratio ? SIZE_MAX
-                                                               : input_size * limits.max_ratio;
+  size_t by_ratio =
+      input_size > SIZE_MAX / limits.max_ratio ? SIZE_MAX : input_size * limits.max_ratio;
   by_ratio = std::max(by_ratio, limits.max_small_output_bytes);
   return std::min(by_ratio, limits.max_output_bytes);
 }
@@ -31,15 +30,15 @@ absl::Status CapError(size_t cap, size_t input_size, const DecompressLimits& lim
     return absl::ResourceExhaustedError(fmt::format(
         "gzip: decompressed size exceeds the limit of {} bytes", limits.max_output_bytes));
   }
-  return absl::ResourceExhaustedError(
-      fmt::format("gzip: decompression ratio exceeds {}:1 ({} compressed bytes expand past {} bytes)",
-                  limits.max_ratio, input_size, cap));
+  return absl::ResourceExhaustedError(fmt::format(
+      "gzip: decompression ratio exceeds {}:1 ({} compressed bytes expand past {} bytes)",
+      limits.max_ratio, input_size, cap));
 }
 
 // Streaming fallback with zlib for members whose trailer lies about their size (or
 // exceed the first guess): grows the output geometrically up to `cap`.
-absl::Status InflateMemberZlib(std::string_view in, size_t cap, std::string* out,
-                               size_t* consumed, bool* hit_cap) {
+absl::Status InflateMemberZlib(std::string_view in, size_t cap, std::string* out, size_t* consumed,
+                               bool* hit_cap) {
   z_stream zs;
   std::memset(&zs, 0, sizeof(zs));
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return absl::InternalError("zlib init failed");
@@ -103,9 +102,8 @@ absl::StatusOr<std::string> GzipDecompress(std::string_view data, const Decompre
       size_t old = out.size();
       out.resize(old + isize);
       size_t actual = 0;
-      libdeflate_result r = libdeflate_gzip_decompress_ex(d.get(), data.data(), data.size(),
-                                                          out.data() + old, isize, &in_consumed,
-                                                          &actual);
+      libdeflate_result r = libdeflate_gzip_decompress_ex(
+          d.get(), data.data(), data.size(), out.data() + old, isize, &in_consumed, &actual);
       if (r == LIBDEFLATE_SUCCESS) {
         out.resize(old + actual);
         done = true;

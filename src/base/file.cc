@@ -1,13 +1,12 @@
 #include "base/file.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace hearth {
 namespace {
@@ -50,8 +49,8 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, size_t max_bytes) 
   if (::fstat(fd.get(), &st) != 0) return ErrnoError("cannot stat", path);
   if (S_ISDIR(st.st_mode)) return absl::InvalidArgumentError(path + ": is a directory");
   if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > max_bytes) {
-    return absl::ResourceExhaustedError(fmt::format("{}: file is {} bytes, above the limit of {}",
-                                                    path, st.st_size, max_bytes));
+    return absl::ResourceExhaustedError(
+        fmt::format("{}: file is {} bytes, above the limit of {}", path, st.st_size, max_bytes));
   }
   std::string out;
   if (S_ISREG(st.st_mode)) out.reserve(st.st_size);

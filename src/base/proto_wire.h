@@ -142,20 +142,11 @@ class Reader {
   // Skips a value of an unknown field. Groups are rejected (proto3 never writes them).
   bool Skip(WireType type) {
     switch (type) {
-      case kVarint:
-        Varint();
-        break;
-      case kFixed64:
-        Fixed64();
-        break;
-      case kLen:
-        Bytes();
-        break;
-      case kFixed32:
-        Fixed32();
-        break;
-      default:
-        return Fail("unsupported wire type (groups are not allowed)");
+      case kVarint: Varint(); break;
+      case kFixed64: Fixed64(); break;
+      case kLen: Bytes(); break;
+      case kFixed32: Fixed32(); break;
+      default: return Fail("unsupported wire type (groups are not allowed)");
     }
     return !error_;
   }
@@ -176,6 +167,63 @@ class Reader {
   const uint8_t* end_ = nullptr;
   const char* error_ = nullptr;
 };
+
+// Reads a repeated varint field that may be packed (kLen) or not (kVarint) and calls
+// fn(value) for each element. Returns false on malformed input (r carries the error).
+template <typename Fn>
+bool ForEachVarint(Reader& r, WireType type, Fn&& fn) {
+  if (type == kVarint) {
+    uint64_t v = r.Varint();
+    if (!r.ok()) return false;
+    return fn(v);
+  }
+  if (type != kLen) return r.Fail("repeated integer field with a non-integer wire type");
+  std::string_view packed = r.Bytes();
+  if (!r.ok()) return false;
+  const uint8_t* p = reinterpret_cast<const uint8_t*>(packed.data());
+  const uint8_t* end = p + packed.size();
+  while (p < end) {
+    uint64_t v;
+    p = ReadVarint(p, end, &v);
+    if (p == nullptr) return r.Fail("truncated varint in a packed field");
+    if (!fn(v)) return false;
+  }
+  return true;
+}
+
+// Calls fn(field, value) for every varint field of a message and skips the others (all
+// fields of ValueType, Mapping, Function, Line and Label are varints). Returns the wire
+// error, or nullptr.
+template <typename Fn>
+const char* ForEachVarintField(std::string_view bytes, Fn&& fn) {
+  Reader r(bytes);
+  uint32_t field;
+  WireType type;
+  while (r.Next(&field, &type)) {
+    if (type == kVarint) {
+      fn(field, r.Varint());
+    } else {
+      r.Skip(type);
+    }
+  }
+  return r.error();
+}
+
+// Counts the elements of a repeated varint field (packed or not) without decoding values.
+inline uint64_t CountVarints(Reader& r, WireType type) {
+  if (type == kVarint) {
+    r.Varint();
+    return 1;
+  }
+  if (type != kLen) {
+    r.Fail("repeated integer field with a non-integer wire type");
+    return 0;
+  }
+  std::string_view packed = r.Bytes();
+  uint64_t n = 0;
+  for (char c : packed) n += (static_cast<uint8_t>(c) < 0x80);
+  return n;
+}
 
 // Appends protobuf fields to a std::string.
 class Writer {

@@ -76,7 +76,9 @@ TEST(WireTest, MessagesNestAndSkip) {
 }
 
 TEST(WireTest, LengthPastEndIsRejected) {
-  std::string buf = "\x12\x10" "abc";  // field 2, len 16, only 3 bytes follow.
+  std::string buf =
+      "\x12\x10"
+      "abc";  // field 2, len 16, only 3 bytes follow.
   Reader r(buf);
   uint32_t f;
   WireType t;

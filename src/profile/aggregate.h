@@ -13,8 +13,8 @@ enum class Granularity { kFunctions, kFileFunctions, kFiles, kLines, kAddresses 
 absl::StatusOr<Granularity> ParseGranularity(std::string_view name);
 
 // pprof Profile.Aggregate for the granularity: blanks function names and/or file names,
-// zeroes line numbers and/or addresses, and with `inline_frames == false` keeps only the
-// outermost line of each location (-noinlines). Updates the mappings' has_* flags.
+// zeroes line numbers (and columns) and/or addresses, and with `inline_frames == false`
+// keeps only the outermost line of each location (-noinlines). Updates the mappings' has_* flags.
 // Leaves the profile valid; equal frames are merged later by the report graph.
 void Aggregate(Profile& p, Granularity g, bool inline_frames);
 

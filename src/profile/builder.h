@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -44,34 +45,87 @@ class ProfileBuilder {
   uint32_t AddLocation(uint32_t mapping, uint64_t address, std::span<const Line> lines,
                        bool is_folded = false);
   // A one-line location for a symbolized frame with no mapping or address (the common case
-  // for text formats).
+  // for text formats). The function's system_name is its name, its start_line 0.
   uint32_t AddFrame(std::string_view function_name, std::string_view filename = {},
                     int64_t line = 0);
 
   // Adds values to the sample with this stack (leaf first) and labels, creating it if new.
   // values.size() must equal profile().sample_types.size(). Returns the sample index.
+  // Labels that are neither string nor numeric (see Label) are dropped, as pprof's decoder
+  // drops them.
   uint32_t AddSample(std::span<const uint32_t> stack, std::span<const int64_t> values,
                      std::span<const Label> labels = {});
 
   // Moves the profile out: samples whose values are all zero are dropped, pools compacted.
+  // As in pprof, dropping such samples means a second merge pass (Compact), so entities
+  // only they referenced disappear too and ids are renumbered. The builder is empty again
+  // afterwards.
   Profile Finish();
 
  private:
-  struct SampleRef;
-  struct SampleHash;
-  struct SampleEq;
-  struct LocationKey;
+  // Samples and locations are stored in flat_hash_sets of their index in p_, with the
+  // 64-bit hash of their key kept beside them (sample_hashes_, location_hashes_) so a
+  // rehash never re-reads the pools. A lookup probes with a *Probe (transparent lookup):
+  // nothing is built or allocated to ask "do we have this one already?".
+  struct SampleProbe {
+    uint64_t hash;
+    std::span<const uint32_t> stack;
+    std::span<const Label> labels;
+  };
+  struct SampleHash {
+    using is_transparent = void;
+    const ProfileBuilder* b;
+    size_t operator()(uint32_t index) const { return b->sample_hashes_[index]; }
+    size_t operator()(const SampleProbe& k) const { return k.hash; }
+  };
+  struct SampleEq {
+    using is_transparent = void;
+    const ProfileBuilder* b;
+    bool operator()(uint32_t x, uint32_t y) const { return x == y; }
+    bool operator()(uint32_t x, const SampleProbe& k) const { return b->SampleMatches(x, k); }
+    bool operator()(const SampleProbe& k, uint32_t x) const { return b->SampleMatches(x, k); }
+  };
+  struct LocationProbe {
+    uint64_t hash;
+    uint32_t mapping;
+    uint64_t offset;  // address - memory_start of the mapping (ASLR-independent).
+    bool is_folded;
+    std::span<const Line> lines;
+  };
+  struct LocationHash {
+    using is_transparent = void;
+    const ProfileBuilder* b;
+    size_t operator()(uint32_t index) const { return b->location_hashes_[index]; }
+    size_t operator()(const LocationProbe& k) const { return k.hash; }
+  };
+  struct LocationEq {
+    using is_transparent = void;
+    const ProfileBuilder* b;
+    bool operator()(uint32_t x, uint32_t y) const { return x == y; }
+    bool operator()(uint32_t x, const LocationProbe& k) const { return b->LocationMatches(x, k); }
+    bool operator()(const LocationProbe& k, uint32_t x) const { return b->LocationMatches(x, k); }
+  };
+
+  bool SampleMatches(uint32_t index, const SampleProbe& k) const;
+  bool LocationMatches(uint32_t index, const LocationProbe& k) const;
+  uint64_t LocationOffset(uint32_t mapping, uint64_t address) const;
+  void Reset();
 
   Profile p_;
+  // (size rounded up to 4 KiB, file_offset, build_id or filename) -> mapping index.
   absl::flat_hash_map<std::tuple<uint64_t, uint64_t, StrId>, uint32_t> mapping_index_;
+  // (name, system_name, filename, start_line) -> function index.
   absl::flat_hash_map<std::tuple<StrId, StrId, StrId, int64_t>, uint32_t> function_index_;
-  // Location key bytes -> index. Keys are serialized (mapping, offset, folded, lines...).
-  absl::flat_hash_map<std::string, uint32_t> location_index_;
-  absl::flat_hash_map<std::string_view, uint32_t> frame_index_;  // AddFrame cache
+  std::vector<uint64_t> location_hashes_;
+  absl::flat_hash_set<uint32_t, LocationHash, LocationEq> location_index_;
+  // AddFrame cache: (name, filename, line) -> location index.
+  absl::flat_hash_map<std::tuple<StrId, StrId, int64_t>, uint32_t> frame_index_;
   std::vector<uint64_t> sample_hashes_;
-  // Sample indices, hashed by (stack, labels) through sample_hashes_.
   absl::flat_hash_set<uint32_t, SampleHash, SampleEq> sample_index_;
+  // Reused buffers, so steady-state adds do not allocate.
   std::vector<Label> scratch_labels_;
+  std::vector<Line> scratch_lines_;
+  std::vector<uint32_t> scratch_stack_;
 };
 
 }  // namespace hearth::profile

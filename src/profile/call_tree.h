@@ -5,9 +5,9 @@
 // folded stacks and storage rollups need.
 //
 //            root (total = sum of all samples)
-//           /    \
+//           /    \    (node 0; its parent is itself)
 //        main    runtime.gcBgMarkWorker
-//        /   \
+//        /   \    (children in insertion order)
 //    handle  compute            node = (parent, frame); total = self + children's totals
 //
 // A frame is a function name at function granularity, with inlined lines expanded (each
@@ -32,8 +32,8 @@ class CallTree {
     int64_t total = 0;
   };
 
-  // Builds the tree for values[value_index]. Frames without a function name are named as
-  // pprof names them ("[binary]" or the hex address).
+  // Builds the tree for values[value_index]; samples whose value is 0 add nothing. Frames
+  // are named by FrameName().
   static CallTree Build(const Profile& p, size_t value_index);
 
   const std::vector<Node>& nodes() const { return nodes_; }
@@ -48,10 +48,14 @@ class CallTree {
  private:
   std::vector<Node> nodes_;
   std::vector<std::string> names_;
-  absl::flat_hash_map<std::pair<uint32_t, uint32_t>, uint32_t> child_index_;
+  // (parent << 32 | name) -> child node.
+  absl::flat_hash_map<uint64_t, uint32_t> child_index_;
 };
 
-// The display name pprof gives a location line at function granularity.
+// The frame name of a location line: the function name; for a frame without one, the
+// address as `pprof -raw` prints it ("0x4567", what folded stacks made from raw output
+// show), else "[binary]" from the mapping file (pprof's name once addresses are aggregated
+// away), else "<unknown>". `line` may be null for a location without lines.
 std::string FrameName(const Profile& p, const Location& loc, const Line* line);
 
 }  // namespace hearth::profile

@@ -7,6 +7,8 @@
 // A location "matches" a regexp when any of its lines' function name or file name matches,
 // or its mapping's file name does.
 
+#include <re2/re2.h>
+
 #include <functional>
 #include <memory>
 #include <span>
@@ -17,13 +19,11 @@
 #include "absl/status/statusor.h"
 #include "profile/profile.h"
 
-namespace re2 {
-class RE2;
-}
-
 namespace hearth::profile {
 
-// Compiles a Go/RE2 regexp; the error names the option (`focus`, `hide`, ...).
+// Compiles a Go/RE2 regexp; the error names the option (`focus`, `hide`, ...). An empty
+// pattern gives nullptr, which every filter below reads as "option not set" (pprof's rule
+// for an empty flag), rather than a regexp that matches everything.
 absl::StatusOr<std::unique_ptr<re2::RE2>> CompileRegexp(std::string_view option,
                                                         std::string_view pattern);
 
@@ -57,10 +57,11 @@ absl::Status RemoveUninteresting(Profile& p);
 //   "key=regex[,regex...]"  some value of `key` matches some regex
 //   "32kb", ":64kb", "4mb:", "12kb:64mb", optionally "key=" first: numeric label ranges with
 //   pprof's unit conversion.
+// An empty expression gives an empty TagMatch (no filter).
 using TagMatch = std::function<bool(const Profile&, const Sample&)>;
-absl::StatusOr<TagMatch> CompileTagFilter(std::string_view option, std::string_view expr,
-                                          const absl::flat_hash_map<std::string, std::string>&
-                                              num_label_units);
+absl::StatusOr<TagMatch> CompileTagFilter(
+    std::string_view option, std::string_view expr,
+    const absl::flat_hash_map<std::string, std::string>& num_label_units);
 
 // pprof FilterSamplesByTag: keep focus(s) && !ignore(s). Either may be empty.
 void FilterSamplesByTag(Profile& p, const TagMatch& focus, const TagMatch& ignore,
@@ -69,8 +70,11 @@ void FilterSamplesByTag(Profile& p, const TagMatch& focus, const TagMatch& ignor
 // pprof FilterTagsByName (-tagshow / -taghide): removes label keys.
 void FilterTagsByName(Profile& p, const re2::RE2* show, const re2::RE2* hide);
 
-// pprof -tagroot / -tagleaf: adds pseudo frames "key:value" (numeric values formatted with
-// their unit) at the root / leaf of each sample's stack.
+// pprof -tagroot / -tagleaf: adds pseudo frames at the root / leaf of each sample's stack,
+// one per key (the first root key becomes the root, the last leaf key the leaf). As in
+// pprof, a frame's function name is the sample's values for the key joined by ','
+// (numeric ones formatted with their unit, e.g. "64kB") and its file name is the key; a
+// sample without the label gets a frame with an empty name. Empty keys are skipped.
 void AddLabelFrames(Profile& p, std::span<const std::string> root_keys,
                     std::span<const std::string> leaf_keys);
 

@@ -26,7 +26,8 @@ absl::Status Normalize(Profile& p, const Profile& base);
 // Removes samples whose values are all zero.
 void DropZeroSamples(Profile& p);
 
-// Sets string label key=value on every sample, replacing existing values of that key.
+// Sets string label key=value on every sample, replacing existing string values of that
+// key (numeric labels with the key stay, as pprof keeps them apart).
 void SetLabel(Profile& p, std::string_view key, std::string_view value);
 // Removes every label (string or numeric) with this key.
 void RemoveLabel(Profile& p, std::string_view key);

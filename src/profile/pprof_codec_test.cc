@@ -1,3 +1,5 @@
+#include "profile/pprof_codec.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -9,7 +11,6 @@
 #include "base/compress.h"
 #include "base/file.h"
 #include "base/proto_wire.h"
-#include "profile/pprof_codec.h"
 
 namespace hearth::profile {
 namespace {
@@ -261,7 +262,7 @@ TEST(PprofCodecTest, RejectsConcatenatedProfiles) {
 
 TEST(PprofCodecTest, RejectsAbsurdVarint) {
   std::string data = MinimalProfile();
-  data += '\x48';                // field 9 (time_nanos), varint
+  data += '\x48';                   // field 9 (time_nanos), varint
   data += std::string(11, '\xff');  // 11 continuation bytes: longer than any varint
   ExpectError(data, absl::StatusCode::kInvalidArgument, "truncated or overlong varint");
 }
@@ -284,7 +285,8 @@ TEST(PprofCodecTest, EnforcesLimits) {
   limits = PprofLimits();
   limits.max_samples = 0;
   p = DecodePprof(MinimalProfile(), limits);
-  EXPECT_THAT(std::string(p.status().message()), HasSubstr("Sample count 1 exceeds the limit of 0"));
+  EXPECT_THAT(std::string(p.status().message()),
+              HasSubstr("Sample count 1 exceeds the limit of 0"));
 
   limits = PprofLimits();
   limits.max_input_bytes = 10;
@@ -321,7 +323,8 @@ TEST(PprofCodecTest, TruncationsAndBitFlipsNeverCrash) {
   std::mt19937 rng(42);
   for (int i = 0; i < 2000; ++i) {
     std::string mutated = *raw;
-    for (int k = 0; k < 3; ++k) mutated[rng() % mutated.size()] ^= static_cast<char>(1 << (rng() % 8));
+    for (int k = 0; k < 3; ++k)
+      mutated[rng() % mutated.size()] ^= static_cast<char>(1 << (rng() % 8));
     auto p = DecodePprofUncompressed(mutated);
     if (p.ok()) {
       EXPECT_TRUE(Validate(*p).ok());

@@ -14,11 +14,15 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "base/proto_wire.h"
+#include "profile/id_index.h"
 #include "profile/pprof_codec.h"
 
 namespace hearth::profile {
 namespace {
 
+using wire::CountVarints;
+using wire::ForEachVarint;
+using wire::ForEachVarintField;
 using wire::Reader;
 using wire::WireType;
 
@@ -39,78 +43,6 @@ absl::Status TooMany(std::string_view what, size_t count, size_t limit) {
       fmt::format("pprof: {} count {} exceeds the limit of {}", what, count, limit));
 }
 
-// Maps pprof ids (arbitrary nonzero uint64) to table indices. Ids are almost always dense
-// (1..N), so small ids go to a vector; others to a hash map.
-class IdIndex {
- public:
-  explicit IdIndex(size_t count) : dense_(count + 1, kNone) {}
-
-  // False if the id is 0 or already present.
-  bool Insert(uint64_t id, uint32_t index) {
-    if (id == 0) return false;
-    if (id < dense_.size()) {
-      if (dense_[id] != kNone) return false;
-      dense_[id] = index;
-      return true;
-    }
-    return sparse_.emplace(id, index).second;
-  }
-
-  uint32_t Find(uint64_t id) const {
-    if (id < dense_.size()) return dense_[id];
-    return FindSparse(id);
-  }
-  uint32_t FindSparse(uint64_t id) const {
-    auto it = sparse_.find(id);
-    return it == sparse_.end() ? kNone : it->second;
-  }
-  const uint32_t* dense_data() const { return dense_.data(); }
-  size_t dense_size() const { return dense_.size(); }
-
- private:
-  std::vector<uint32_t> dense_;
-  absl::flat_hash_map<uint64_t, uint32_t> sparse_;
-};
-
-// Reads a repeated varint field that may be packed (kLen) or not (kVarint) and calls
-// fn(value) for each element. Returns false on malformed input (r carries the error).
-template <typename Fn>
-bool ForEachVarint(Reader& r, WireType type, Fn&& fn) {
-  if (type == wire::kVarint) {
-    uint64_t v = r.Varint();
-    if (!r.ok()) return false;
-    return fn(v);
-  }
-  if (type != wire::kLen) return r.Fail("repeated integer field with a non-integer wire type");
-  std::string_view packed = r.Bytes();
-  if (!r.ok()) return false;
-  const uint8_t* p = reinterpret_cast<const uint8_t*>(packed.data());
-  const uint8_t* end = p + packed.size();
-  while (p < end) {
-    uint64_t v;
-    p = wire::ReadVarint(p, end, &v);
-    if (p == nullptr) return r.Fail("truncated varint in a packed field");
-    if (!fn(v)) return false;
-  }
-  return true;
-}
-
-// Counts the elements of a repeated varint field (packed or not) without decoding values.
-uint64_t CountVarints(Reader& r, WireType type) {
-  if (type == wire::kVarint) {
-    r.Varint();
-    return 1;
-  }
-  if (type != wire::kLen) {
-    r.Fail("repeated integer field with a non-integer wire type");
-    return 0;
-  }
-  std::string_view packed = r.Bytes();
-  uint64_t n = 0;
-  for (char c : packed) n += (static_cast<uint8_t>(c) < 0x80);
-  return n;
-}
-
 class Decoder {
  public:
   Decoder(std::string_view data, const PprofLimits& limits) : data_(data), limits_(limits) {}
@@ -124,8 +56,8 @@ class Decoder {
 
  private:
   struct Counts {
-    size_t sample_types = 0, samples = 0, mappings = 0, locations = 0, functions = 0,
-           strings = 0, string_bytes = 0, comments = 0, time_fields = 0, sample_bytes = 0;
+    size_t sample_types = 0, samples = 0, mappings = 0, locations = 0, functions = 0, strings = 0,
+           string_bytes = 0, comments = 0, time_fields = 0, sample_bytes = 0;
   };
   // The bytes of each repeated message, recorded by the counting pass so the later passes
   // go straight to them instead of re-scanning the whole message.
@@ -139,7 +71,10 @@ class Decoder {
     WireType type;
     while (r.Next(&field, &type)) {
       switch (field) {
-        case f::kSampleType: ++c_.sample_types; r.Skip(type); break;
+        case f::kSampleType:
+          ++c_.sample_types;
+          r.Skip(type);
+          break;
         case f::kSample:
           if (type != wire::kLen) return Malformed("Sample", "not a length-delimited field");
           spans_.samples.push_back(r.Bytes());
@@ -162,16 +97,19 @@ class Decoder {
           std::string_view s = r.Bytes();
           spans_.strings.push_back(s);
           if (s.size() > limits_.max_string_bytes) {
-            return absl::ResourceExhaustedError(fmt::format(
-                "pprof: string_table[{}] is {} bytes, above the limit of {}", c_.strings, s.size(),
-                limits_.max_string_bytes));
+            return absl::ResourceExhaustedError(
+                fmt::format("pprof: string_table[{}] is {} bytes, above the limit of {}",
+                            c_.strings, s.size(), limits_.max_string_bytes));
           }
           ++c_.strings;
           c_.string_bytes += s.size();
           break;
         }
         case f::kComment: c_.comments += CountVarints(r, type); break;
-        case f::kTimeNanos: ++c_.time_fields; r.Skip(type); break;
+        case f::kTimeNanos:
+          ++c_.time_fields;
+          r.Skip(type);
+          break;
         default: r.Skip(type); break;
       }
     }
@@ -191,8 +129,10 @@ class Decoder {
     if (c_.functions > limits_.max_functions) {
       return TooMany("Function", c_.functions, limits_.max_functions);
     }
-    if (c_.mappings > limits_.max_mappings) return TooMany("Mapping", c_.mappings, limits_.max_mappings);
-    if (c_.strings > limits_.max_strings) return TooMany("string_table", c_.strings, limits_.max_strings);
+    if (c_.mappings > limits_.max_mappings)
+      return TooMany("Mapping", c_.mappings, limits_.max_mappings);
+    if (c_.strings > limits_.max_strings)
+      return TooMany("string_table", c_.strings, limits_.max_strings);
     if (c_.sample_types > limits_.max_sample_types) {
       return TooMany("sample_type", c_.sample_types, limits_.max_sample_types);
     }
@@ -258,7 +198,9 @@ class Decoder {
       }
       absl::Status s;
       switch (field) {
-        case f::kSampleType: s = DecodeValueType(r.Bytes(), "sample_type", &p_.sample_types.emplace_back()); break;
+        case f::kSampleType:
+          s = DecodeValueType(r.Bytes(), "sample_type", &p_.sample_types.emplace_back());
+          break;
         case f::kDropFrames: s = HeaderString(r, type, "drop_frames", &p_.drop_frames); break;
         case f::kKeepFrames: s = HeaderString(r, type, "keep_frames", &p_.keep_frames); break;
         case f::kTimeNanos: p_.time_nanos = static_cast<int64_t>(r.Varint()); break;
@@ -278,7 +220,9 @@ class Decoder {
           if (!ok && s.ok()) s = Malformed("comment", r.error());
           break;
         }
-        case f::kDefaultSampleType: s = HeaderString(r, type, "default_sample_type", &p_.default_sample_type); break;
+        case f::kDefaultSampleType:
+          s = HeaderString(r, type, "default_sample_type", &p_.default_sample_type);
+          break;
         case f::kDocUrl: s = HeaderString(r, type, "doc_url", &p_.doc_url); break;
         default: r.Skip(type); break;
       }
@@ -296,10 +240,8 @@ class Decoder {
       case f::kLocation:
       case f::kFunction:
       case f::kStringTable:
-      case f::kPeriodType:
-        return wire::kLen;
-      default:
-        return wire::kVarint;
+      case f::kPeriodType: return wire::kLen;
+      default: return wire::kVarint;
     }
   }
 
@@ -312,54 +254,45 @@ class Decoder {
   }
 
   absl::Status DecodeValueType(std::string_view bytes, const char* where, ValueType* out) {
-    Reader r(bytes);
-    uint32_t field;
-    WireType type;
-    while (r.Next(&field, &type)) {
-      if ((field == 1 || field == 2) && type == wire::kVarint) {
-        uint64_t v = r.Varint();
-        if (!Str(v, field == 1 ? &out->type : &out->unit)) return BadString(where, v);
-      } else {
-        r.Skip(type);
-      }
+    uint64_t type = 0, unit = 0;
+    if (const char* err = ForEachVarintField(bytes, [&](uint32_t field, uint64_t v) {
+          if (field == 1) type = v;
+          if (field == 2) unit = v;
+        })) {
+      return Malformed(where, err);
     }
-    if (!r.ok()) return Malformed(where, r.error());
+    if (!Str(type, &out->type)) return BadString(where, type);
+    if (!Str(unit, &out->unit)) return BadString(where, unit);
     return absl::OkStatus();
   }
 
   absl::Status DecodeMapping(std::string_view bytes) {
     Mapping m;
-    Reader r(bytes);
-    uint32_t field;
-    WireType type;
     uint64_t filename = 0, build_id = 0;
-    while (r.Next(&field, &type)) {
-      if (type != wire::kVarint) {
-        r.Skip(type);
-        continue;
-      }
-      uint64_t v = r.Varint();
-      switch (field) {
-        case 1: m.id = v; break;
-        case 2: m.memory_start = v; break;
-        case 3: m.memory_limit = v; break;
-        case 4: m.file_offset = v; break;
-        case 5: filename = v; break;
-        case 6: build_id = v; break;
-        case 7: m.has_functions = v != 0; break;
-        case 8: m.has_filenames = v != 0; break;
-        case 9: m.has_line_numbers = v != 0; break;
-        case 10: m.has_inline_frames = v != 0; break;
-        default: break;
-      }
+    if (const char* err = ForEachVarintField(bytes, [&](uint32_t field, uint64_t v) {
+          switch (field) {
+            case 1: m.id = v; break;
+            case 2: m.memory_start = v; break;
+            case 3: m.memory_limit = v; break;
+            case 4: m.file_offset = v; break;
+            case 5: filename = v; break;
+            case 6: build_id = v; break;
+            case 7: m.has_functions = v != 0; break;
+            case 8: m.has_filenames = v != 0; break;
+            case 9: m.has_line_numbers = v != 0; break;
+            case 10: m.has_inline_frames = v != 0; break;
+            default: break;
+          }
+        })) {
+      return Malformed("Mapping", err);
     }
-    if (!r.ok()) return Malformed("Mapping", r.error());
     std::string where = fmt::format("Mapping id {}", m.id);
     if (!Str(filename, &m.filename)) return BadString(where + " filename", filename);
     if (!Str(build_id, &m.build_id)) return BadString(where + " build_id", build_id);
     if (!mapping_ids_->Insert(m.id, static_cast<uint32_t>(p_.mappings.size()))) {
-      return absl::InvalidArgumentError(m.id == 0 ? "pprof: Mapping with reserved id 0"
-                                                  : fmt::format("pprof: duplicate Mapping id {}", m.id));
+      return absl::InvalidArgumentError(m.id == 0
+                                            ? "pprof: Mapping with reserved id 0"
+                                            : fmt::format("pprof: duplicate Mapping id {}", m.id));
     }
     p_.mappings.push_back(m);
     return absl::OkStatus();
@@ -367,26 +300,19 @@ class Decoder {
 
   absl::Status DecodeFunction(std::string_view bytes) {
     Function fn;
-    Reader r(bytes);
-    uint32_t field;
-    WireType type;
     uint64_t name = 0, system_name = 0, filename = 0;
-    while (r.Next(&field, &type)) {
-      if (type != wire::kVarint) {
-        r.Skip(type);
-        continue;
-      }
-      uint64_t v = r.Varint();
-      switch (field) {
-        case 1: fn.id = v; break;
-        case 2: name = v; break;
-        case 3: system_name = v; break;
-        case 4: filename = v; break;
-        case 5: fn.start_line = static_cast<int64_t>(v); break;
-        default: break;
-      }
+    if (const char* err = ForEachVarintField(bytes, [&](uint32_t field, uint64_t v) {
+          switch (field) {
+            case 1: fn.id = v; break;
+            case 2: name = v; break;
+            case 3: system_name = v; break;
+            case 4: filename = v; break;
+            case 5: fn.start_line = static_cast<int64_t>(v); break;
+            default: break;
+          }
+        })) {
+      return Malformed("Function", err);
     }
-    if (!r.ok()) return Malformed("Function", r.error());
     if (!Str(name, &fn.name)) return BadString(fmt::format("Function id {} name", fn.id), name);
     if (!Str(system_name, &fn.system_name)) {
       return BadString(fmt::format("Function id {} system_name", fn.id), system_name);
@@ -395,9 +321,9 @@ class Decoder {
       return BadString(fmt::format("Function id {} filename", fn.id), filename);
     }
     if (!function_ids_->Insert(fn.id, static_cast<uint32_t>(p_.functions.size()))) {
-      return absl::InvalidArgumentError(fn.id == 0
-                                            ? "pprof: Function with reserved id 0"
-                                            : fmt::format("pprof: duplicate Function id {}", fn.id));
+      return absl::InvalidArgumentError(
+          fn.id == 0 ? "pprof: Function with reserved id 0"
+                     : fmt::format("pprof: duplicate Function id {}", fn.id));
     }
     p_.functions.push_back(fn);
     return absl::OkStatus();
@@ -413,9 +339,9 @@ class Decoder {
     while (r.Next(&field, &type)) {
       if (field == 4 && type == wire::kLen) {
         if (loc.num_lines == limits_.max_lines_per_location) {
-          return absl::ResourceExhaustedError(fmt::format(
-              "pprof: Location id {} has more than {} lines (inlined frames)", loc.id,
-              limits_.max_lines_per_location));
+          return absl::ResourceExhaustedError(
+              fmt::format("pprof: Location id {} has more than {} lines (inlined frames)", loc.id,
+                          limits_.max_lines_per_location));
         }
         if (auto s = DecodeLine(r.Bytes(), loc.id); !s.ok()) return s;
         ++loc.num_lines;
@@ -444,9 +370,9 @@ class Decoder {
       }
     }
     if (!location_ids_->Insert(loc.id, static_cast<uint32_t>(p_.locations.size()))) {
-      return absl::InvalidArgumentError(loc.id == 0
-                                            ? "pprof: Location with reserved id 0"
-                                            : fmt::format("pprof: duplicate Location id {}", loc.id));
+      return absl::InvalidArgumentError(
+          loc.id == 0 ? "pprof: Location with reserved id 0"
+                      : fmt::format("pprof: duplicate Location id {}", loc.id));
     }
     p_.locations.push_back(loc);
     return absl::OkStatus();
@@ -454,24 +380,17 @@ class Decoder {
 
   absl::Status DecodeLine(std::string_view bytes, uint64_t location_id) {
     Line line;
-    Reader r(bytes);
-    uint32_t field;
-    WireType type;
     uint64_t function_id = 0;
-    while (r.Next(&field, &type)) {
-      if (type != wire::kVarint) {
-        r.Skip(type);
-        continue;
-      }
-      uint64_t v = r.Varint();
-      switch (field) {
-        case 1: function_id = v; break;
-        case 2: line.line = static_cast<int64_t>(v); break;
-        case 3: line.column = static_cast<int64_t>(v); break;
-        default: break;
-      }
+    if (const char* err = ForEachVarintField(bytes, [&](uint32_t field, uint64_t v) {
+          switch (field) {
+            case 1: function_id = v; break;
+            case 2: line.line = static_cast<int64_t>(v); break;
+            case 3: line.column = static_cast<int64_t>(v); break;
+            default: break;
+          }
+        })) {
+      return Malformed(fmt::format("Line of Location id {}", location_id), err);
     }
-    if (!r.ok()) return Malformed(fmt::format("Line of Location id {}", location_id), r.error());
     if (function_id != 0) {
       line.function = function_ids_->Find(function_id);
       if (line.function == kNone) {
@@ -529,7 +448,8 @@ class Decoder {
             p_.stacks.push_back(loc);
             return true;
           });
-          if (!ok) return error.ok() ? Malformed(fmt::format("Sample #{}", index), r.error()) : error;
+          if (!ok)
+            return error.ok() ? Malformed(fmt::format("Sample #{}", index), r.error()) : error;
           break;
         }
         case 2: {
@@ -545,7 +465,8 @@ class Decoder {
           break;
         }
         case 3: {
-          if (type != wire::kLen) return Malformed(fmt::format("Sample #{} label", index), "not a message");
+          if (type != wire::kLen)
+            return Malformed(fmt::format("Sample #{} label", index), "not a message");
           if (s.num_labels == limits_.max_labels_per_sample) {
             return absl::ResourceExhaustedError(fmt::format(
                 "pprof: Sample #{} has more than {} labels", index, limits_.max_labels_per_sample));
@@ -554,9 +475,7 @@ class Decoder {
           ++s.num_labels;
           break;
         }
-        default:
-          r.Skip(type);
-          break;
+        default: r.Skip(type); break;
       }
     }
     if (!r.ok()) return Malformed(fmt::format("Sample #{}", index), r.error());
@@ -591,7 +510,8 @@ class Decoder {
     while (p < end) {
       uint64_t id;
       p = wire::ReadVarint(p, end, &id);
-      if (p == nullptr) return Malformed(fmt::format("Sample #{}", index), "truncated varint in location_id");
+      if (p == nullptr)
+        return Malformed(fmt::format("Sample #{}", index), "truncated varint in location_id");
       uint32_t loc = id < dense_size ? dense[id] : ids.FindSparse(id);
       if (loc == kNone) {
         return absl::InvalidArgumentError(fmt::format(
@@ -604,8 +524,8 @@ class Decoder {
 
   absl::Status ValueCountError(size_t index, size_t got, size_t want) {
     if (want == 0) {
-      return absl::InvalidArgumentError(
-          fmt::format("pprof: Sample #{} has values but the profile declares no sample_type", index));
+      return absl::InvalidArgumentError(fmt::format(
+          "pprof: Sample #{} has values but the profile declares no sample_type", index));
     }
     return absl::InvalidArgumentError(
         fmt::format("pprof: Sample #{} has {}{} values but the profile declares {} sample types",
@@ -614,25 +534,18 @@ class Decoder {
 
   absl::Status DecodeLabel(std::string_view bytes, size_t sample_index) {
     Label l;
-    Reader r(bytes);
-    uint32_t field;
-    WireType type;
     uint64_t key = 0, str = 0, unit = 0;
-    while (r.Next(&field, &type)) {
-      if (type != wire::kVarint) {
-        r.Skip(type);
-        continue;
-      }
-      uint64_t v = r.Varint();
-      switch (field) {
-        case 1: key = v; break;
-        case 2: str = v; break;
-        case 3: l.num = static_cast<int64_t>(v); break;
-        case 4: unit = v; break;
-        default: break;
-      }
+    if (const char* err = ForEachVarintField(bytes, [&](uint32_t field, uint64_t v) {
+          switch (field) {
+            case 1: key = v; break;
+            case 2: str = v; break;
+            case 3: l.num = static_cast<int64_t>(v); break;
+            case 4: unit = v; break;
+            default: break;
+          }
+        })) {
+      return Malformed(fmt::format("Sample #{} label", sample_index), err);
     }
-    if (!r.ok()) return Malformed(fmt::format("Sample #{} label", sample_index), r.error());
     if (!Str(key, &l.key)) return BadString(fmt::format("Sample #{} label key", sample_index), key);
     if (!Str(str, &l.str)) return BadString(fmt::format("Sample #{} label str", sample_index), str);
     if (!Str(unit, &l.num_unit)) {

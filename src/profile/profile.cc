@@ -1,12 +1,12 @@
 #include "profile/profile.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <cstring>
 
 #include "absl/container/flat_hash_set.h"
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-
 #include "base/strings.h"
 
 namespace hearth::profile {
@@ -133,7 +133,8 @@ absl::Status Validate(const Profile& p) {
   }
   for (size_t i = 0; i < p.sample_types.size(); ++i) {
     if (bad_str(p.sample_types[i].type) || bad_str(p.sample_types[i].unit)) {
-      return absl::InvalidArgumentError(fmt::format("sample_type[{}]: string index out of range", i));
+      return absl::InvalidArgumentError(
+          fmt::format("sample_type[{}]: string index out of range", i));
     }
   }
   const size_t nv = p.sample_types.size();
@@ -160,37 +161,44 @@ absl::Status Validate(const Profile& p) {
   absl::flat_hash_set<uint64_t> ids;
   for (size_t i = 0; i < p.mappings.size(); ++i) {
     const Mapping& m = p.mappings[i];
-    if (m.id == 0) return absl::InvalidArgumentError(fmt::format("mapping[{}] has reserved id 0", i));
+    if (m.id == 0)
+      return absl::InvalidArgumentError(fmt::format("mapping[{}] has reserved id 0", i));
     if (!ids.insert(m.id).second) {
       return absl::InvalidArgumentError(fmt::format("duplicate mapping id {}", m.id));
     }
     if (bad_str(m.filename) || bad_str(m.build_id)) {
-      return absl::InvalidArgumentError(fmt::format("mapping id {}: string index out of range", m.id));
+      return absl::InvalidArgumentError(
+          fmt::format("mapping id {}: string index out of range", m.id));
     }
   }
   ids.clear();
   for (size_t i = 0; i < p.functions.size(); ++i) {
     const Function& f = p.functions[i];
-    if (f.id == 0) return absl::InvalidArgumentError(fmt::format("function[{}] has reserved id 0", i));
+    if (f.id == 0)
+      return absl::InvalidArgumentError(fmt::format("function[{}] has reserved id 0", i));
     if (!ids.insert(f.id).second) {
       return absl::InvalidArgumentError(fmt::format("duplicate function id {}", f.id));
     }
     if (bad_str(f.name) || bad_str(f.system_name) || bad_str(f.filename)) {
-      return absl::InvalidArgumentError(fmt::format("function id {}: string index out of range", f.id));
+      return absl::InvalidArgumentError(
+          fmt::format("function id {}: string index out of range", f.id));
     }
   }
   ids.clear();
   for (size_t i = 0; i < p.locations.size(); ++i) {
     const Location& l = p.locations[i];
-    if (l.id == 0) return absl::InvalidArgumentError(fmt::format("location[{}] has reserved id 0", i));
+    if (l.id == 0)
+      return absl::InvalidArgumentError(fmt::format("location[{}] has reserved id 0", i));
     if (!ids.insert(l.id).second) {
       return absl::InvalidArgumentError(fmt::format("duplicate location id {}", l.id));
     }
     if (l.mapping != kNone && l.mapping >= p.mappings.size()) {
-      return absl::InvalidArgumentError(fmt::format("location id {}: mapping index out of range", l.id));
+      return absl::InvalidArgumentError(
+          fmt::format("location id {}: mapping index out of range", l.id));
     }
     if (uint64_t{l.lines_begin} + l.num_lines > p.lines.size()) {
-      return absl::InvalidArgumentError(fmt::format("location id {}: lines outside their pool", l.id));
+      return absl::InvalidArgumentError(
+          fmt::format("location id {}: lines outside their pool", l.id));
     }
     for (const Line& ln : p.Lines(l)) {
       if (ln.function != kNone && ln.function >= p.functions.size()) {
@@ -294,7 +302,8 @@ absl::StatusOr<size_t> SampleIndexByName(const Profile& p, std::string_view name
   int index;
   if (ParseInt(name, &index)) {
     if (index < 0 || static_cast<size_t>(index) >= p.sample_types.size()) {
-      return absl::InvalidArgumentError(fmt::format("sample_index {} is outside the range [0..{}]", name, p.sample_types.size() - 1));
+      return absl::InvalidArgumentError(fmt::format("sample_index {} is outside the range [0..{}]",
+                                                    name, p.sample_types.size() - 1));
     }
     return static_cast<size_t>(index);
   }

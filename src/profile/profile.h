@@ -142,7 +142,7 @@ struct Location {
 };
 
 struct Sample {
-  uint32_t stack_begin = 0;   // Profile::stacks[stack_begin, stack_begin + depth), leaf first.
+  uint32_t stack_begin = 0;  // Profile::stacks[stack_begin, stack_begin + depth), leaf first.
   uint32_t depth = 0;
   uint32_t values_begin = 0;  // Profile::values[values_begin, + sample_types.size()).
   uint32_t labels_begin = 0;  // Profile::labels[labels_begin, labels_begin + num_labels).

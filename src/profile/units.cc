@@ -32,10 +32,8 @@ const Unit kMemoryUnits[] = {
     {"PB", {"pb", "pbyte", "petabyte"}, double(uint64_t{1} << 50)},
 };
 const Unit kTimeUnits[] = {
-    {"ns", {"ns", "nanosecond"}, kNs},
-    {"us", {"μs", "us", "microsecond"}, kUs},
-    {"ms", {"ms", "millisecond"}, kMs},
-    {"s", {"s", "sec", "second"}, kSec},
+    {"ns", {"ns", "nanosecond"}, kNs},  {"us", {"μs", "us", "microsecond"}, kUs},
+    {"ms", {"ms", "millisecond"}, kMs}, {"s", {"s", "sec", "second"}, kSec},
     {"hrs", {"hour", "hr"}, kHour},
 };
 const Unit kGcuUnits[] = {
