@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config clang llvm
   # libraries
   libabsl-dev libfmt-dev libre2-dev libdeflate-dev zlib1g-dev libzstd-dev
-  libprotobuf-dev protobuf-compiler libcli11-dev
+  libprotobuf-dev protobuf-compiler libcli11-dev libsimdjson-dev libelf-dev libdw-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev golang-go time
 )

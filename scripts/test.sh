@@ -27,10 +27,14 @@ seconds=${HEARTH_FUZZ_SECONDS:-60}
 for fuzzer in $(find build-fuzz -name '*_fuzzer' -type f -executable | sort); do
   name=$(basename "$fuzzer")
   corpus=$(mktemp -d)
-  # Seed with the real fixtures so the fuzzer starts from valid profiles.
+  # Seed with the real fixtures (valid profiles) and with the inputs that once broke this
+  # fuzzer (testdata/fuzz/<target>/), so old bugs are re-checked every run.
   find testdata/fixtures -name '*.pb.gz' -exec cp {} "$corpus"/ \;
+  regressions=testdata/fuzz/${name%_fuzzer}
+  [ -d "$regressions" ] && cp "$regressions"/* "$corpus"/
   echo "fuzz: $name for ${seconds}s"
-  "$fuzzer" -max_total_time="$seconds" -max_len=1048576 -rss_limit_mb=2048 "$corpus" \
+  "$fuzzer" -max_total_time="$seconds" -max_len=1048576 -rss_limit_mb=2048 \
+    -artifact_prefix=build-fuzz/ "$corpus" \
     2> "build-fuzz/$name.log" || { tail -50 "build-fuzz/$name.log"; exit 1; }
   grep -E '^(Done|#[0-9]+ *DONE)' "build-fuzz/$name.log" | tail -1 || true
   rm -rf "$corpus"

@@ -247,6 +247,14 @@ TEST(PprofCodecTest, RejectsValueCountMismatch) {
               "Sample #1 has more than 1 values but the profile declares 1 sample types");
 }
 
+TEST(PprofCodecTest, RejectsSamplesWithoutSampleTypes) {
+  // Found by the fuzzer: an empty Sample and no sample_type at all.
+  const unsigned char data[] = {0x12, 0x12, 0x29, 0x12, 0x12, 0x12, 0x12, 0x12, 0x00, 0x49,
+                                0x49, 0x49, 0x00, 0x00, 0x00, 0x00, 0x12, 0x12, 0x12, 0x4f};
+  ExpectError(std::string(reinterpret_cast<const char*>(data), sizeof(data)),
+              absl::StatusCode::kInvalidArgument, "profile has 1 samples but no sample_type");
+}
+
 TEST(PprofCodecTest, RejectsNonEmptyFirstString) {
   ExpectError(StringTable({"oops"}), absl::StatusCode::kInvalidArgument,
               "string_table[0] must be ''");

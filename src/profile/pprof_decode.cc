@@ -133,6 +133,10 @@ class Decoder {
       return TooMany("Mapping", c_.mappings, limits_.max_mappings);
     if (c_.strings > limits_.max_strings)
       return TooMany("string_table", c_.strings, limits_.max_strings);
+    if (c_.samples > 0 && c_.sample_types == 0) {
+      return absl::InvalidArgumentError(fmt::format(
+          "pprof: profile has {} samples but no sample_type to say what they count", c_.samples));
+    }
     if (c_.sample_types > limits_.max_sample_types) {
       return TooMany("sample_type", c_.sample_types, limits_.max_sample_types);
     }
