@@ -27,9 +27,9 @@ seconds=${HEARTH_FUZZ_SECONDS:-60}
 for fuzzer in $(find build-fuzz -name '*_fuzzer' -type f -executable | sort); do
   name=$(basename "$fuzzer")
   corpus=$(mktemp -d)
-  # Seed with the real fixtures (valid profiles) and with the inputs that once broke this
-  # fuzzer (testdata/fuzz/<target>/), so old bugs are re-checked every run.
-  find testdata/fixtures -name '*.pb.gz' -exec cp {} "$corpus"/ \;
+  # Seed with the real fixtures (valid profiles of every format) and with the inputs that
+  # once broke this fuzzer (testdata/fuzz/<target>/), so old bugs are re-checked every run.
+  find testdata/fixtures -type f -size -1024k ! -path '*/bin/*' -exec cp --backup=numbered {} "$corpus"/ \;
   regressions=testdata/fuzz/${name%_fuzzer}
   [ -d "$regressions" ] && cp "$regressions"/* "$corpus"/
   echo "fuzz: $name for ${seconds}s"

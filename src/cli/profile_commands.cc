@@ -10,6 +10,7 @@
 #include "base/file.h"
 #include "cli/load.h"
 #include "formats/folded.h"
+#include "formats/speedscope.h"
 #include "profile/pprof_codec.h"
 #include "profile/report.h"
 
@@ -27,6 +28,7 @@ struct ReportFlags {
   std::string granularity;
   std::string output;
   std::string from;
+  std::string jfr_event;
   bool flat = false;
   bool cum = false;
   bool trim = true;
@@ -43,7 +45,10 @@ void AddReportFlags(CLI::App* cmd, ReportFlags* f, bool with_sources = true) {
     cmd->add_option("profiles", f->load.sources, "Profile files (merged, like pprof)")->required();
   }
   cmd->add_option("-o,--output", f->output, "Write to this file instead of stdout");
-  cmd->add_option("--from", f->from, "Input format: pprof or folded (default: detect)");
+  cmd->add_option("--from", f->from,
+                  "Input format (default: detect): " + formats::FormatNames());
+  cmd->add_option("--jfr-event", f->jfr_event,
+                  "JFR input: which events (cpu, alloc, lock, ... or a jdk.* event name)");
   cmd->add_option("--sample_index", r.sample_index,
                   "Sample value to report: index or type name (default: the profile's "
                   "default_sample_type, else the last)");
@@ -133,6 +138,7 @@ absl::Status Resolve(ReportFlags* f) {
     if (!format.ok()) return format.status();
     f->load.parse.format = *format;
   }
+  f->load.parse.jfr.event = f->jfr_event;
   return absl::OkStatus();
 }
 
@@ -166,6 +172,19 @@ int RunWritePprof(ReportFlags& f) {
   auto p = LoadSources(f.load);
   if (!p.ok()) return Fail(p.status());
   if (auto s = WriteOutput(f.output, profile::EncodePprofGzip(*p)); !s.ok()) return Fail(s);
+  return 0;
+}
+
+// Loads like a report, then writes speedscope JSON of the selected sample type.
+int RunWriteSpeedscope(ReportFlags& f) {
+  if (auto s = Resolve(&f); !s.ok()) return Fail(s);
+  auto p = LoadSources(f.load);
+  if (!p.ok()) return Fail(p.status());
+  formats::SpeedscopeWriteOptions o;
+  o.sample_index = f.report.sample_index;
+  auto json = formats::WriteSpeedscope(*p, o);
+  if (!json.ok()) return Fail(json.status());
+  if (auto s = WriteOutput(f.output, *json); !s.ok()) return Fail(s);
   return 0;
 }
 
@@ -212,25 +231,34 @@ void AddProfileCommands(CLI::App& app, int* exit_code) {
   {
     auto flags = std::make_shared<ReportFlags>();
     auto to = std::make_shared<std::string>();
-    CLI::App* cmd =
-        app.add_subcommand("convert",
-                           "Convert a profile: `hearth convert IN -o OUT [--from F] [--to F]` "
-                           "(formats: pprof, folded)");
+    CLI::App* cmd = app.add_subcommand(
+        "convert", "Convert a profile: `hearth convert IN -o OUT [--from F] [--to F]`; reads "
+                   "every supported format, writes pprof, folded or speedscope");
     AddReportFlags(cmd, flags.get());
     cmd->add_option("--to", *to,
-                    "Output format: pprof or folded (default: from the output file name, "
-                    ".folded/.txt -> folded, else pprof)");
+                    "Output format: pprof, folded or speedscope (default: from the output name: "
+                    ".folded/.txt/.collapsed -> folded, .json -> speedscope, else pprof)");
     cmd->callback([flags, to, exit_code] {
       std::string target = *to;
+      const std::string& out = flags->output;
       if (target.empty()) {
-        const std::string& out = flags->output;
-        target = out.ends_with(".folded") || out.ends_with(".txt") || out.ends_with(".collapsed")
-                     ? "folded"
-                     : "pprof";
+        if (out.ends_with(".folded") || out.ends_with(".txt") || out.ends_with(".collapsed")) {
+          target = "folded";
+        } else if (out.ends_with(".json")) {
+          target = "speedscope";
+        } else {
+          target = "pprof";
+        }
+      }
+      if (target == "speedscope") {
+        *exit_code = RunWriteSpeedscope(*flags);
+        return;
       }
       auto format = formats::ParseFormatName(target);
-      if (!format.ok()) {
-        *exit_code = Fail(format.status());
+      if (!format.ok() ||
+          (*format != formats::Format::kFolded && *format != formats::Format::kPprof)) {
+        *exit_code = Fail(absl::InvalidArgumentError(
+            fmt::format("cannot write \"{}\": --to takes pprof, folded or speedscope", target)));
         return;
       }
       *exit_code = *format == formats::Format::kFolded ? RunReport(*flags, ReportFormat::kFolded)

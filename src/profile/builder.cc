@@ -258,4 +258,49 @@ Profile ProfileBuilder::Finish() {
   return out;
 }
 
+void EntityImporter::Bind(const Profile& src) {
+  src_ = &src;
+  strings_.assign(src.strings.size(), kNone);
+  if (!strings_.empty()) strings_[0] = 0;
+  mappings_.assign(src.mappings.size(), MapInfo{});
+  functions_.assign(src.functions.size(), kNone);
+  locations_.assign(src.locations.size(), kNone);
+}
+
+EntityImporter::MapInfo EntityImporter::MapMapping(uint32_t i) {
+  MapInfo& mi = mappings_[i];
+  if (mi.index != kNone) return mi;
+  const Mapping& m = src_->mappings[i];
+  Mapping d = m;
+  d.filename = Str(m.filename);
+  d.build_id = Str(m.build_id);
+  uint64_t start = 0;
+  mi.index = b_.AddMapping(d, &start);
+  mi.delta = start - m.memory_start;
+  return mi;
+}
+
+uint32_t EntityImporter::MapFunction(uint32_t i) {
+  uint32_t& d = functions_[i];
+  if (d != kNone) return d;
+  const Function& f = src_->functions[i];
+  d = b_.AddFunction(Str(f.name), Str(f.system_name), Str(f.filename), f.start_line);
+  return d;
+}
+
+uint32_t EntityImporter::MapLocationSlow(uint32_t i) {
+  const Location& l = src_->locations[i];
+  MapInfo mi;
+  if (l.mapping != kNone) mi = MapMapping(l.mapping);
+  lines_.clear();
+  for (const Line& ln : src_->Lines(l)) {
+    Line d = ln;
+    if (ln.function != kNone) d.function = MapFunction(ln.function);
+    lines_.push_back(d);
+  }
+  uint32_t d = b_.AddLocation(mi.index, l.address + mi.delta, lines_, l.is_folded);
+  locations_[i] = d;
+  return d;
+}
+
 }  // namespace hearth::profile

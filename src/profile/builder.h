@@ -34,6 +34,7 @@ class ProfileBuilder {
   // The profile under construction. Header fields (sample_types, period, time, comments ...)
   // are set directly on it; entity tables must only be changed through the Add* calls.
   Profile& profile() { return p_; }
+  const Profile& profile() const { return p_; }
 
   StrId Str(std::string_view s) { return p_.strings.Intern(s); }
 
@@ -126,6 +127,46 @@ class ProfileBuilder {
   std::vector<Label> scratch_labels_;
   std::vector<Line> scratch_lines_;
   std::vector<uint32_t> scratch_stack_;
+};
+
+// Maps the entities of one source profile into a builder: source index -> destination
+// index, memoized, so each string/mapping/function/location costs one lookup per source
+// however often it is used. Addresses are shifted when a mapping matched one loaded at
+// another address (ASLR), as pprof's merge does. Used by merge and by the storage engine.
+class EntityImporter {
+ public:
+  explicit EntityImporter(ProfileBuilder& b) : b_(b) {}
+
+  // Starts importing from `src` (which must outlive the following calls).
+  void Bind(const Profile& src);
+  const Profile& source() const { return *src_; }
+
+  StrId Str(StrId id) {
+    StrId& d = strings_[id];
+    if (d == kNone) d = b_.Str(src_->Str(id));
+    return d;
+  }
+  uint32_t MapLocation(uint32_t i) {
+    uint32_t d = locations_[i];
+    return d != kNone ? d : MapLocationSlow(i);
+  }
+  uint32_t MapFunction(uint32_t i);
+  struct MapInfo {
+    uint32_t index = kNone;  // kNone: not mapped yet.
+    uint64_t delta = 0;      // Added to source addresses (mod 2^64).
+  };
+  MapInfo MapMapping(uint32_t i);
+
+ private:
+  uint32_t MapLocationSlow(uint32_t i);
+
+  ProfileBuilder& b_;
+  const Profile* src_ = nullptr;
+  std::vector<StrId> strings_;
+  std::vector<MapInfo> mappings_;
+  std::vector<uint32_t> functions_;
+  std::vector<uint32_t> locations_;
+  std::vector<Line> lines_;
 };
 
 }  // namespace hearth::profile

@@ -46,33 +46,17 @@ bool HasPeriodType(const Profile& p) {
   return !p.Str(p.period_type.type).empty() || !p.Str(p.period_type.unit).empty();
 }
 
-// Copies one source profile into a builder with pprof's merge order: per sample (non-zero
-// ones only), its locations leaf first, each one's mapping before its lines' functions,
-// then the sample. Source index -> destination index memos make every entity cost one
-// hash lookup per source, however many samples use it.
-class Translator {
+// Copies one source profile's samples into a builder with pprof's merge order: per sample
+// (non-zero ones only), its locations leaf first, each one's mapping before its lines'
+// functions, then the sample.
+class Translator : public EntityImporter {
  public:
-  explicit Translator(ProfileBuilder& b) : b_(b) {}
-
-  void Bind(const Profile& src) {
-    src_ = &src;
-    strings_.assign(src.strings.size(), kNone);
-    if (!strings_.empty()) strings_[0] = 0;
-    mappings_.assign(src.mappings.size(), MapInfo{});
-    functions_.assign(src.functions.size(), kNone);
-    locations_.assign(src.locations.size(), kNone);
-  }
-
-  StrId Str(StrId id) {
-    StrId& d = strings_[id];
-    if (d == kNone) d = b_.Str(src_->Str(id));
-    return d;
-  }
+  explicit Translator(ProfileBuilder& b) : EntityImporter(b), b_(b) {}
 
   // Adds the source's samples. With `ratios` (one per sample type) values are first scaled
   // as pprof's ScaleN would, including dropping the samples it drops.
   void AddSamples(std::span<const double> ratios) {
-    const Profile& src = *src_;
+    const Profile& src = source();
     // pprof keeps the main binary first: the first source mapping seen is mapped before
     // any sample can map another one.
     if (b_.profile().mappings.empty() && !src.mappings.empty()) MapMapping(0);
@@ -114,58 +98,9 @@ class Translator {
   }
 
  private:
-  struct MapInfo {
-    uint32_t index = kNone;  // kNone: not mapped yet.
-    uint64_t delta = 0;      // Added to source addresses (mod 2^64) when a mapping matched
-                             // one loaded at another address.
-  };
-
-  MapInfo MapMapping(uint32_t i) {
-    MapInfo& mi = mappings_[i];
-    if (mi.index != kNone) return mi;
-    const Mapping& m = src_->mappings[i];
-    Mapping d = m;
-    d.filename = Str(m.filename);
-    d.build_id = Str(m.build_id);
-    uint64_t start = 0;
-    mi.index = b_.AddMapping(d, &start);
-    mi.delta = start - m.memory_start;
-    return mi;
-  }
-
-  uint32_t MapFunction(uint32_t i) {
-    uint32_t& d = functions_[i];
-    if (d != kNone) return d;
-    const Function& f = src_->functions[i];
-    d = b_.AddFunction(Str(f.name), Str(f.system_name), Str(f.filename), f.start_line);
-    return d;
-  }
-
-  uint32_t MapLocation(uint32_t i) {
-    if (locations_[i] != kNone) return locations_[i];
-    const Location& l = src_->locations[i];
-    MapInfo mi;
-    if (l.mapping != kNone) mi = MapMapping(l.mapping);
-    lines_.clear();
-    for (const Line& ln : src_->Lines(l)) {
-      Line d = ln;
-      if (ln.function != kNone) d.function = MapFunction(ln.function);
-      lines_.push_back(d);
-    }
-    uint32_t d = b_.AddLocation(mi.index, l.address + mi.delta, lines_, l.is_folded);
-    locations_[i] = d;
-    return d;
-  }
-
   ProfileBuilder& b_;
-  const Profile* src_ = nullptr;
-  std::vector<StrId> strings_;
-  std::vector<MapInfo> mappings_;
-  std::vector<uint32_t> functions_;
-  std::vector<uint32_t> locations_;
   std::vector<uint32_t> stack_;
   std::vector<Label> labels_;
-  std::vector<Line> lines_;
   std::vector<int64_t> scaled_;
 };
 

@@ -103,9 +103,10 @@ void StringTable::Clear() {
 }
 
 int64_t Profile::Total(size_t value_index) const {
-  int64_t total = 0;
-  for (const Sample& s : samples) total += values[s.values_begin + value_index];
-  return total;
+  // Wraps on overflow (hostile inputs can hold any int64), as pprof's Go arithmetic does.
+  uint64_t total = 0;
+  for (const Sample& s : samples) total += static_cast<uint64_t>(values[s.values_begin + value_index]);
+  return static_cast<int64_t>(total);
 }
 
 void Profile::AddSample(std::span<const uint32_t> stack, std::span<const int64_t> sample_values,
