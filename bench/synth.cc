@@ -99,24 +99,35 @@ Profile Perturb(const Profile& src, std::mt19937_64& rng, int64_t time_shift_ns)
       v[i] = first != 0 ? v[i] / first * scaled_first : static_cast<int64_t>(v[i] * jitter);
     }
   }
-  // New stacks: a real stack with one frame replaced by another real location.
+  // New stacks: a real stack with one frame replaced by another real location. Real
+  // services have a bounded set of stacks (a few thousand per binary), so the variants come
+  // from a fixed pool of kVariants per source, drawn with a skewed popularity: the same
+  // rare stacks come back, as they do in production.
+  constexpr uint64_t kVariants = 400;
   const size_t additions = p.samples.size() / 10 + 1;
+  // Variants derive from the source's samples (not the thinned copy), so variant v is the
+  // same stack every time it is drawn.
+  const size_t base_samples = src.samples.size();
   std::vector<uint32_t> stack;
   std::vector<Label> labels;
   std::vector<int64_t> values;
-  for (size_t i = 0; i < additions && !p.samples.empty() && !p.locations.empty(); ++i) {
-    const Sample base = p.samples[rng() % p.samples.size()];
-    auto st = p.Stack(base);
+  for (size_t i = 0; i < additions && base_samples > 0 && !p.locations.empty(); ++i) {
+    // Squaring a uniform draw favours low variant ids.
+    const double u = std::uniform_real_distribution<double>(0, 1)(rng);
+    const uint64_t variant = static_cast<uint64_t>(u * u * kVariants);
+    std::mt19937_64 vr(variant * 0x9e3779b97f4a7c15ULL + 1);
+    const Sample base = src.samples[vr() % base_samples];
+    auto st = src.Stack(base);
     stack.assign(st.begin(), st.end());
-    if (!stack.empty()) stack[rng() % stack.size()] = rng() % p.locations.size();
-    auto lb = p.Labels(base);
+    if (!stack.empty()) stack[vr() % stack.size()] = static_cast<uint32_t>(vr() % p.locations.size());
+    auto lb = src.Labels(base);
     labels.assign(lb.begin(), lb.end());
     for (Label& l : labels) {
       if (l.is_string() && p.Str(l.key) == "span_id") {
         l.str = p.strings.Intern(fmt::format("{}", 1592590000 + rng() % 100000));
       }
     }
-    auto vb = p.Values(base);
+    auto vb = src.Values(base);
     values.assign(vb.begin(), vb.end());
     p.AddSample(stack, values, labels);
   }

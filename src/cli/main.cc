@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/db_commands.h"
 #include "cli/profile_commands.h"
 #include "cli/symbolize_command.h"
 
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "hearth 0.1.0");
   int exit_code = 0;
   hearth::cli::AddProfileCommands(app, &exit_code);
+  hearth::cli::AddDbCommands(app, &exit_code);
   hearth::cli::AddSymbolizeCommand(app, &exit_code);
   std::vector<std::string> args = NormalizeArgs(argc, argv);
   try {

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Every benchmark, in the order the README's performance table lists them.
+#   bench/run_all.sh            (after `make build`; the service-week run takes ~10 minutes)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build/bench/pprof_decode_benchmark --benchmark_min_time=0.5 2>&1 | tail -6
+bench/cli_vs_pprof.sh 5
+build/bench/storage_bench --instances 3 --days 7 --queries 20
+bench/formats_vs_peers.sh 40
+build/bench/wal_benchmark --benchmark_counters_tabular=true
