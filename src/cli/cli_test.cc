@@ -193,6 +193,30 @@ TEST(CliTest, ErrorsNameTheFileAndExitNonZero) {
   EXPECT_THAT(index.err, HasSubstr("sample_index \"nope\" must be one of"));
 }
 
+// db import with every label flag, then db query: the stored profile reads back with the
+// reference's rows, including Go threadcreate samples that have no frames (7 of 8).
+TEST(CliTest, DbImportWithLabelFlagsThenQuery) {
+  const std::string data = fs::temp_directory_path() / ("hearth_cli_db_" + std::to_string(getpid()));
+  fs::remove_all(data);
+  Result imp = RunCommand(kHearth + " db import --no-progress --data " + data +
+                          " --service tc --name threads --label zone=b --label az=1 " + kFixtures +
+                          "go/http/contention.threadcreate.pb.gz");
+  ASSERT_EQ(imp.exit_code, 0) << imp.err;
+  EXPECT_THAT(imp.out, HasSubstr("imported 1 profiles"));
+  Result q = RunCommand(kHearth + " db query --data " + data +
+                        " --from 2020-01-01T00:00:00Z --to 2100-01-01T00:00:00Z "
+                        "'threads:threadcreate:count:threadcreate:count{service_name=\"tc\",zone=\"b\",az=\"1\"}'");
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  const std::string ref = Reference("go/pprof_text/http.contention.threadcreate.top.txt");
+  EXPECT_EQ(q.out.substr(q.out.find("Showing")), ref.substr(ref.find("Showing")));
+  Result dup = RunCommand(kHearth + " db import --no-progress --data " + data +
+                          " --service tc --label service_name=x " + kFixtures +
+                          "go/http/contention.threadcreate.pb.gz");
+  EXPECT_NE(dup.exit_code, 0);
+  EXPECT_THAT(dup.err, HasSubstr("service_name"));
+  fs::remove_all(data);
+}
+
 TEST(CliTest, EverySubcommandHasHelp) {
   for (const char* cmd : {"top", "traces", "tags", "raw", "merge", "diff", "convert"}) {
     Result r = RunCommand(kHearth + " " + cmd + " --help");

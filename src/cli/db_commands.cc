@@ -113,6 +113,8 @@ int RunImport(ImportFlags& f) {
     }
     fixed.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
+  // Sorted (LabelValue searches), duplicates reported as errors.
+  if (auto s = storage::NormalizeLabels(fixed); !s.ok()) return Fail(s);
   int64_t fixed_time = 0;
   if (!f.time.empty()) {
     auto t = query::ParseTime(f.time, env->NowNanos());
@@ -148,10 +150,10 @@ int RunImport(ImportFlags& f) {
     samples += p->samples.size();
     // Labels and time from flags, else from the profile, else from the file.
     Labels l = fixed;
-    if (!storage::LabelValue(l, storage::kNameLabel).has_value()) {
+    if (!storage::LabelValue(fixed, storage::kNameLabel).has_value()) {
       l.emplace_back(std::string(storage::kNameLabel), storage::GuessProfileName(*p));
     }
-    if (!storage::LabelValue(l, storage::kServiceNameLabel).has_value()) {
+    if (!storage::LabelValue(fixed, storage::kServiceNameLabel).has_value()) {
       l.emplace_back(std::string(storage::kServiceNameLabel), DefaultService(*p, path));
     }
     if (auto s = storage::NormalizeLabels(l); !s.ok()) return Fail(s);

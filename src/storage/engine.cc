@@ -1,11 +1,12 @@
 #include "storage/engine.h"
 
-#include "base/fmt.h"
+#include <malloc.h>
 
 #include <algorithm>
 #include <random>
 #include <set>
 
+#include "base/fmt.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
 #include "storage/engine_internal.h"
@@ -382,6 +383,12 @@ absl::Status Engine::Flush() {
     }
   }
   ++flushes_;
+  // The flushed heads were most of the process's memory: free them now and hand the pages
+  // back to the system (glibc keeps freed arena memory otherwise, so RSS would stay at its
+  // high-water mark).
+  to_flush.clear();
+  new_blocks.clear();
+  malloc_trim(0);
   return wal_->DeleteSegmentsBefore(seq);
 }
 
@@ -458,17 +465,16 @@ std::vector<SourceRange> Engine::Plan(const Snapshot& snap, const SelectRequest&
   }
   // The heads hold unflushed raw data only.
   for (const auto& h : snap.flushing) out.push_back({h.get(), from, to});
-  if (snap.head != nullptr) out.push_back({snap.head.get(), from, to});
+  if (snap.head != nullptr) {
+    out.push_back({snap.head.get(), from, to, snap.tenant != nullptr ? &snap.tenant->mu : nullptr});
+  }
   return out;
 }
 
 absl::StatusOr<MergeResult> Engine::SelectMerge(const SelectRequest& req) {
   HEARTH_ASSIGN_OR_RETURN(Snapshot snap, SnapshotOf(req.tenant));
   std::vector<SourceRange> sources = Plan(snap, req, false);
-  std::shared_lock<std::shared_mutex> head_lock;
-  if (snap.tenant != nullptr) head_lock = std::shared_lock<std::shared_mutex>(snap.tenant->mu);
-  auto result = ExecuteMerge(req, sources);
-  head_lock = {};
+  auto result = ExecuteMerge(req, sources);  // locks the active head only while reading it
   TrimSymbolCache();
   return result;
 }
@@ -476,8 +482,6 @@ absl::StatusOr<MergeResult> Engine::SelectMerge(const SelectRequest& req) {
 absl::StatusOr<SeriesQueryResult> Engine::SelectSeries(const SelectRequest& req) {
   HEARTH_ASSIGN_OR_RETURN(Snapshot snap, SnapshotOf(req.tenant));
   std::vector<SourceRange> sources = Plan(snap, req, true);
-  std::shared_lock<std::shared_mutex> head_lock;
-  if (snap.tenant != nullptr) head_lock = std::shared_lock<std::shared_mutex>(snap.tenant->mu);
   return ExecuteSeries(req, sources);
 }
 

@@ -111,6 +111,8 @@ absl::StatusOr<MergeResult> ExecuteMerge(const SelectRequest& req,
 
   for (const SourceRange& sr : sources) {
     const RowSource& src = *sr.source;
+    std::shared_lock<std::shared_mutex> guard;
+    if (sr.guard != nullptr) guard = std::shared_lock<std::shared_mutex>(*sr.guard);
     HEARTH_RETURN_IF_ERROR(SelectSeries(req, sel, sr, &groups, &result.stats, &selected));
     if (selected.empty()) continue;
     ++result.stats.sources;
@@ -182,7 +184,9 @@ absl::StatusOr<MergeResult> ExecuteMerge(const SelectRequest& req,
         const ValueTypeDesc& t = first_schema.sample_types[first_value];
         b.profile().sample_types.push_back({b.Str(t.type), b.Str(t.unit)});
       }
-      for (uint32_t n = 1; n < num_nodes; ++n) {
+      // Node 0 is the empty stack (e.g. Go's threadcreate samples without frames): pprof
+      // counts those in the total, so they are kept.
+      for (uint32_t n = 0; n < num_nodes; ++n) {
         if (a[n] == 0) continue;
         view->tree->Stack(n, &stack);
         for (uint32_t& loc : stack) loc = importer.MapLocation(loc);
@@ -231,6 +235,8 @@ absl::StatusOr<SeriesQueryResult> ExecuteSeries(const SelectRequest& req,
   RowBatch rows;
   for (const SourceRange& sr : sources) {
     const RowSource& src = *sr.source;
+    std::shared_lock<std::shared_mutex> guard;
+    if (sr.guard != nullptr) guard = std::shared_lock<std::shared_mutex>(*sr.guard);
     HEARTH_RETURN_IF_ERROR(SelectSeries(req, sel, sr, &groups, &result.stats, &selected));
     if (!selected.empty()) ++result.stats.sources;
     points.resize(groups.size());

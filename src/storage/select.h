@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,9 @@ struct SeriesQueryResult {
 struct SourceRange {
   const RowSource* source;
   int64_t lo, hi;  // half-open
+  // For a source that changes under appends (the active head): held shared while this
+  // source is read, and only then, so queries never block appends for the whole query.
+  std::shared_mutex* guard = nullptr;
 };
 
 absl::StatusOr<MergeResult> ExecuteMerge(const SelectRequest& req,
