@@ -1,22 +1,51 @@
 #!/usr/bin/env bash
-# The main job as it exists today: build `hearth`, show it on real profiles, import them into
-# an embedded store and query it back. (This grows into the server + agent + UI as they land.)
+# The main job: build, then run `hearth server` with embedded storage in ./hearth-data
+# (HEARTH_DATA overrides), load the bundled Go fixtures through Pyroscope's /ingest, print
+# where to push and how to query, and serve until Ctrl-C (which shuts down gracefully).
+#   HEARTH_HTTP_PORT (4040) and HEARTH_GRPC_PORT (4317) move the listeners.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 scripts/build.sh release >/dev/null
 export TZ=UTC
-fx=testdata/fixtures/go
-profile=$fx/http/cpuburn.profile.10s.pb.gz
-echo "\$ hearth top $profile | head -12"
-build/hearth top "$profile" | head -12
 data=${HEARTH_DATA:-./hearth-data}
-echo
-echo "\$ hearth db import --data $data --no-progress $fx/http/*.pb.gz $fx/runtime_pprof/*.pb.gz"
-build/hearth db import --data "$data" --no-progress $fx/http/*.pb.gz $fx/runtime_pprof/*.pb.gz
-echo
-echo "\$ hearth db query --data $data 'process_cpu{service_name=\"cpuburn\"}' --from 2026-11-26T07:00:00Z --to 2026-11-26T08:00:00Z --nodecount 10"
-build/hearth db query --data "$data" 'process_cpu{service_name="cpuburn"}' \
-  --from 2026-11-26T07:00:00Z --to 2026-11-26T08:00:00Z --nodecount 10
-echo
-echo "hearth is built at build/hearth; the store is in $data. Try: build/hearth --help"
+http_port=${HEARTH_HTTP_PORT:-4040}
+grpc_port=${HEARTH_GRPC_PORT:-4317}
+url="http://localhost:$http_port"
+
+build/hearth server --data "$data" --http-addr ":$http_port" --grpc-addr ":$grpc_port" --no-otlp-http &
+server=$!
+trap 'kill -TERM $server 2>/dev/null; wait $server' INT TERM
+for _ in $(seq 100); do
+  curl -fs "$url/ready" >/dev/null 2>&1 && break
+  kill -0 $server 2>/dev/null || { echo "hearth server exited" >&2; exit 1; }
+  sleep 0.1
+done
+
+# Something to look at: the Go fixtures (CPU, heap, allocs, block, mutex, goroutines),
+# pushed the way the Pyroscope Go SDK pushes them.
+loaded=0
+for f in testdata/fixtures/go/http/*.pb.gz; do
+  app="demo-$(basename "$f" | cut -d. -f1)"
+  curl -fs -X POST --data-binary "@$f" "$url/ingest?name=$app&format=pprof&spyName=gospy" && loaded=$((loaded + 1))
+done
+
+cat <<MSG
+
+hearth server is running (data in $data). Loaded $loaded demo profiles.
+
+Push profiles:
+  Pyroscope SDKs / Alloy   server address $url        (POST /ingest, push.v1.PusherService/Push)
+  Parca agent              --remote-store-address=localhost:$grpc_port --remote-store-insecure
+  a pprof file             curl -X POST --data-binary @cpu.pb.gz '$url/ingest?name=myapp{env=dev}&format=pprof'
+
+Query:
+  services                 curl '$url/api/v1/label_values?name=service_name&from=now-30d'
+  top functions            curl '$url/api/v1/merge?query=process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="demo-cpuburn"}&from=now-30d&format=top'
+  pprof for go tool pprof  curl -o cpu.pb.gz '$url/api/v1/merge?query=process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="demo-cpuburn"}&from=now-30d&format=pprof'
+  Grafana                  add a "Grafana Pyroscope" data source with URL $url
+  server metrics           curl $url/metrics
+
+Ctrl-C stops the server (it flushes first).
+MSG
+wait $server
