@@ -128,7 +128,9 @@ absl::StatusOr<AppendStats> Head::Append(const Labels& labels, const profile::Pr
       uint32_t node = symbols_.AddStack(p.Stack(ps));
       samples.push_back({node, p.values.data() + ps.values_begin, sample_span[i], sample_trace[i]});
     }
+    const size_t before = series_[s].rows.MemoryBytes();
     series_[s].rows.AppendRow(ts, p.duration_nanos, samples);
+    row_bytes_ += series_[s].rows.MemoryBytes() - before;
     series_[s].min_ts = std::min(series_[s].min_ts, ts);
     series_[s].max_ts = std::max(series_[s].max_ts, ts);
     ++stats.series;
@@ -143,15 +145,19 @@ absl::StatusOr<AppendStats> Head::Append(const Labels& labels, const profile::Pr
 }
 
 size_t Head::MemoryBytes() const {
-  size_t n = symbols_.MemoryBytes() + label_bytes_ + postings_.MemoryBytes() +
-             series_.capacity() * sizeof(Series);
-  for (const Series& s : series_) n += s.rows.MemoryBytes();
-  return n;
+  return symbols_.MemoryBytes() + label_bytes_ + postings_.MemoryBytes() +
+         series_.capacity() * sizeof(Series) + row_bytes_;
 }
 
 absl::Status Head::ReadRows(size_t series, int64_t lo, int64_t hi, bool with_samples,
                             RowBatch* out) const {
-  const RowBatch& b = series_[series].rows;
+  const Series& ser = series_[series];
+  const RowBatch& b = ser.rows;
+  if (ser.min_ts >= lo && ser.max_ts < hi && out->rows() == 0 && b.rows() > 0) {
+    // The whole series (the usual case for recent data): bulk copies, not row by row.
+    out->CopyFrom(b, with_samples);
+    return absl::OkStatus();
+  }
   for (size_t r = 0; r < b.rows(); ++r) {
     if (b.ts[r] < lo || b.ts[r] >= hi) continue;
     if (with_samples) {

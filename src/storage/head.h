@@ -83,6 +83,7 @@ class Head final : public RowSource {
   int64_t min_ts_ = INT64_MAX;
   int64_t max_ts_ = INT64_MIN;
   size_t label_bytes_ = 0;
+  size_t row_bytes_ = 0;  // sum of the series' rows.MemoryBytes(), kept as rows are added
 };
 
 }  // namespace hearth::storage

@@ -119,6 +119,26 @@ void RowBatch::AppendRowFrom(const RowBatch& o, size_t r) {
   flags.push_back(o.flags[r]);
 }
 
+void RowBatch::CopyFrom(const RowBatch& o, bool with_samples) {
+  ts = o.ts;
+  duration = o.duration;
+  totals = o.totals;
+  flags = o.flags;
+  if (with_samples) {
+    row_end = o.row_end;
+    nodes = o.nodes;
+    values = o.values;
+    spans = o.spans;
+    traces = o.traces;
+  } else {
+    row_end.assign(o.rows(), 0);
+    nodes.clear();
+    values.clear();
+    spans.clear();
+    traces.clear();
+  }
+}
+
 void RowBatch::AppendRowMetaFrom(const RowBatch& o, size_t r) {
   ts.push_back(o.ts[r]);
   duration.push_back(o.duration[r]);

@@ -60,6 +60,9 @@ struct RowBatch {
   void AppendRow(int64_t ts, int64_t duration, std::vector<SampleIn>& samples);
   // Appends row r of another batch with the same num_values.
   void AppendRowFrom(const RowBatch& other, size_t r);
+  // Replaces this (empty) batch with all rows of `other` (same num_values), with their
+  // samples or, like AppendRowMetaFrom, without.
+  void CopyFrom(const RowBatch& other, bool with_samples);
   // Appends only the per-row columns of row r (no samples; the row counts as empty here).
   void AppendRowMetaFrom(const RowBatch& other, size_t r);
 };
