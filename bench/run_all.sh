@@ -8,3 +8,4 @@ bench/cli_vs_pprof.sh 5
 build/bench/storage_bench --instances 3 --days 7 --queries 20
 bench/formats_vs_peers.sh 40
 build/bench/wal_benchmark --benchmark_counters_tabular=true
+build/bench/server_load --hearth build/hearth --seconds 90 --connections 8

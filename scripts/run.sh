@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: build, then run `hearth server` with embedded storage in ./hearth-data
-# (HEARTH_DATA overrides), load the bundled Go fixtures through Pyroscope's /ingest, print
-# where to push and how to query, and serve until Ctrl-C (which shuts down gracefully).
+# (HEARTH_DATA overrides; the bundled Go profiles are imported into a new one), print where
+# to push and how to query, and serve until Ctrl-C (which shuts down gracefully).
 #   HEARTH_HTTP_PORT (4040) and HEARTH_GRPC_PORT (4317) move the listeners.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,13 @@ http_port=${HEARTH_HTTP_PORT:-4040}
 grpc_port=${HEARTH_GRPC_PORT:-4317}
 url="http://localhost:$http_port"
 
+# Something to look at on the first run: the Go fixtures (CPU, heap, allocs, block, mutex,
+# goroutines) imported as if captured now, services named after their programs.
+if [ ! -d "$data" ]; then
+  build/hearth db import --data "$data" --time now --no-progress \
+    testdata/fixtures/go/http/*.pb.gz testdata/fixtures/go/runtime_pprof/*.pb.gz
+fi
+
 build/hearth server --data "$data" --http-addr ":$http_port" --grpc-addr ":$grpc_port" --no-otlp-http &
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server' INT TERM
@@ -22,27 +29,20 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-# Something to look at: the Go fixtures (CPU, heap, allocs, block, mutex, goroutines),
-# pushed the way the Pyroscope Go SDK pushes them.
-loaded=0
-for f in testdata/fixtures/go/http/*.pb.gz; do
-  app="demo-$(basename "$f" | cut -d. -f1)"
-  curl -fs -X POST --data-binary "@$f" "$url/ingest?name=$app&format=pprof&spyName=gospy" && loaded=$((loaded + 1))
-done
-
+cpu='process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="cpuburn"}'
 cat <<MSG
 
-hearth server is running (data in $data). Loaded $loaded demo profiles.
+hearth server is running, data in $data.
 
 Push profiles:
-  Pyroscope SDKs / Alloy   server address $url        (POST /ingest, push.v1.PusherService/Push)
+  Pyroscope SDKs / Alloy   server address $url    (POST /ingest, push.v1.PusherService/Push)
   Parca agent              --remote-store-address=localhost:$grpc_port --remote-store-insecure
-  a pprof file             curl -X POST --data-binary @cpu.pb.gz '$url/ingest?name=myapp{env=dev}&format=pprof'
+  a pprof file             curl -g --data-binary @cpu.pb.gz '$url/ingest?name=myapp{env=dev}&format=pprof'
 
 Query:
-  services                 curl '$url/api/v1/label_values?name=service_name&from=now-30d'
-  top functions            curl '$url/api/v1/merge?query=process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="demo-cpuburn"}&from=now-30d&format=top'
-  pprof for go tool pprof  curl -o cpu.pb.gz '$url/api/v1/merge?query=process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="demo-cpuburn"}&from=now-30d&format=pprof'
+  services                 curl '$url/api/v1/label_values?name=service_name&from=now-1d'
+  top functions            curl -G $url/api/v1/merge --data-urlencode 'query=$cpu' -d from=now-1d -d format=top
+  pprof for go tool pprof  curl -G $url/api/v1/merge --data-urlencode 'query=$cpu' -d from=now-1d -d format=pprof -o cpu.pb.gz
   Grafana                  add a "Grafana Pyroscope" data source with URL $url
   server metrics           curl $url/metrics
 

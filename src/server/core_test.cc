@@ -195,6 +195,16 @@ TEST(HttpServerTest, ServesRoutesAndCapsBodies) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "1:5:yes");
+  // Query strings split like Go's url.ParseQuery: at the first '=', then decoded (sent
+  // as written, not re-encoded by the client).
+  client.set_url_encode(false);
+  r = client.Post("/echo?x=app{env=dev}&y=1", "", "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "app{env=dev}:0:");
+  r = client.Post("/echo?x=a+b%7Bc%3D%22d%22%7D", "", "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "a b{c=\"d\"}:0:");
+  client.set_url_encode(true);
   r = client.Get("/static/a/b.js");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, "/static/a/b.js");

@@ -24,6 +24,21 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
+// The query string of a request target, split the way Go's url.ParseQuery does it: pairs
+// at '&', each at its first '=' (httplib keeps the last piece, so `name=app{env=dev}`, as
+// curl users send it unencoded, would lose its app name), then percent- and '+'-decoded.
+void ParseQueryString(std::string_view target, std::multimap<std::string, std::string>* out) {
+  const size_t q = target.find('?');
+  if (q == std::string_view::npos) return;
+  for (std::string_view pair : Split(target.substr(q + 1), '&')) {
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    std::string key(pair.substr(0, eq));
+    std::string value(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    out->emplace(httplib::detail::decode_url(key, true), httplib::detail::decode_url(value, true));
+  }
+}
+
 }  // namespace
 
 std::string_view HttpRequest::Header(std::string_view name) const {
@@ -104,7 +119,7 @@ struct HttpServer::Impl {
     r.path = req.path;
     r.remote_addr = req.remote_addr;
     for (const auto& [k, v] : req.headers) r.headers.emplace(Lower(k), v);
-    for (const auto& [k, v] : req.params) r.params.emplace(k, v);
+    ParseQueryString(req.target, &r.params);
     if (reader != nullptr) {
       uint64_t sent = 0;
       (void)ParseInt(std::string_view(req.get_header_value("Content-Length")), &sent);
