@@ -23,7 +23,9 @@ namespace {
 
 const std::string kWriter = std::string(HEARTH_BINARY_DIR) + "/src/storage/crash_writer";
 
-// Runs the writer for `ms` milliseconds, kills it with SIGKILL, returns the acked seqs.
+// Runs the writer until its first acknowledgement (opening and replaying the store takes a
+// while, longer under ASan on a busy machine), then `ms` milliseconds more, kills it with
+// SIGKILL, and returns the acked seqs.
 std::set<long> RunAndKill(const std::string& dir, long first_seq, int ms) {
   int fds[2];
   EXPECT_EQ(pipe(fds), 0);
@@ -37,17 +39,20 @@ std::set<long> RunAndKill(const std::string& dir, long first_seq, int ms) {
     _exit(127);
   }
   close(fds[1]);
+  std::set<long> acked;
+  FILE* in = fdopen(fds[0], "r");
+  char line[64];
+  long seq;
+  if (fgets(line, sizeof(line), in) != nullptr && std::sscanf(line, "ack %ld", &seq) == 1) {
+    acked.insert(seq);
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFSIGNALED(status)) << "the writer exited by itself (status " << status << ")";
   // Everything it printed before dying is in the pipe.
-  std::set<long> acked;
-  FILE* in = fdopen(fds[0], "r");
-  char line[64];
   while (fgets(line, sizeof(line), in) != nullptr) {
-    long seq;
     if (std::sscanf(line, "ack %ld", &seq) == 1) acked.insert(seq);
   }
   fclose(in);
