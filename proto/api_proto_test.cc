@@ -13,6 +13,7 @@
 
 #include "base/compress.h"
 #include "base/file.h"
+#include "opentelemetry/proto/collector/profiles/v1development/profiles_service.pb.h"
 #include "parca/profilestore/v1alpha1/profilestore.pb.h"
 #include "parca/query/v1alpha1/query.pb.h"
 #include "pyroscope/google/v1/profile.pb.h"
@@ -258,6 +259,92 @@ TEST(ParcaJsonTest, QueryRequestUsesEnumNamesAndRfc3339Times) {
   EXPECT_THAT(json, HasSubstr(R"("mode":"MODE_DIFF")"));
   EXPECT_THAT(json, HasSubstr(R"("start":"2023-11-14T22:13:20Z")"));
   EXPECT_THAT(json, HasSubstr(R"("reportType":"REPORT_TYPE_FLAMEGRAPH_ARROW")"));
+}
+
+// OTLP Profiles v1.11.0: the numbers that changed between releases (Sample in v1.10.0,
+// Profile in v1.9.0, the dictionary in v1.7.0, the *_strindex fields in v1.10.0). A sender
+// of another version is misread silently, so each is pinned byte for byte.
+namespace otlp_pb = opentelemetry::proto::profiles::v1development;
+namespace otlp_collector = opentelemetry::proto::collector::profiles::v1development;
+
+std::string RawFixed64(uint64_t v) {
+  std::string out;
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+  return out;
+}
+
+std::string Fixed64Field(uint32_t field, uint64_t v) {
+  return RawVarint((field << 3) | 1) + RawFixed64(v);
+}
+
+TEST(OtlpWireTest, SampleAndProfileFieldNumbers) {
+  otlp_pb::Sample sample;
+  sample.set_stack_index(1);
+  sample.add_attribute_indices(2);
+  sample.set_link_index(3);
+  sample.add_values(4);
+  sample.add_timestamps_unix_nano(5);
+  EXPECT_EQ(sample.SerializeAsString(), VarintField(1, 1) + LenField(2, RawVarint(2)) +
+                                            VarintField(3, 3) + LenField(4, RawVarint(4)) +
+                                            LenField(5, RawFixed64(5)));
+
+  otlp_pb::Profile p;
+  p.mutable_sample_type()->set_type_strindex(1);
+  p.set_time_unix_nano(7);
+  p.set_duration_nano(8);
+  p.set_period(6);
+  p.set_profile_id("id");
+  p.set_dropped_attributes_count(2);
+  p.set_original_payload_format("pprof");
+  p.set_original_payload("P");
+  p.add_attribute_indices(9);
+  EXPECT_EQ(p.SerializeAsString(), LenField(1, VarintField(1, 1)) + Fixed64Field(3, 7) +
+                                       VarintField(4, 8) + VarintField(6, 6) + LenField(7, "id") +
+                                       VarintField(8, 2) + LenField(9, "pprof") +
+                                       LenField(10, "P") + LenField(11, RawVarint(9)));
+}
+
+TEST(OtlpWireTest, DictionaryRequestAndStrindexFieldNumbers) {
+  otlp_collector::ExportProfilesServiceRequest req;
+  otlp_pb::ProfilesDictionary* d = req.mutable_dictionary();
+  d->add_mapping_table()->set_filename_strindex(1);
+  d->add_location_table()->set_mapping_index(1);
+  d->add_function_table()->set_name_strindex(1);
+  d->add_link_table()->set_span_id("s");
+  d->add_string_table("x");
+  d->add_attribute_table()->set_unit_strindex(1);
+  d->add_stack_table()->add_location_indices(1);
+  req.add_resource_profiles()->set_schema_url("u");
+  EXPECT_EQ(req.SerializeAsString(),
+            LenField(1, LenField(3, "u")) +
+                LenField(2, LenField(1, VarintField(4, 1)) + LenField(2, VarintField(1, 1)) +
+                                LenField(3, VarintField(1, 1)) + LenField(4, LenField(2, "s")) +
+                                LenField(5, "x") + LenField(6, VarintField(3, 1)) +
+                                LenField(7, LenField(1, RawVarint(1)))));
+
+  opentelemetry::proto::common::v1::KeyValue kv;
+  kv.set_key_strindex(3);
+  kv.mutable_value()->set_string_value_strindex(4);
+  EXPECT_EQ(kv.SerializeAsString(), LenField(2, VarintField(8, 4)) + VarintField(3, 3));
+
+  otlp_collector::ExportProfilesServiceResponse resp;
+  resp.mutable_partial_success()->set_rejected_profiles(2);
+  resp.mutable_partial_success()->set_error_message("e");
+  EXPECT_EQ(resp.SerializeAsString(), LenField(1, VarintField(1, 2) + LenField(2, "e")));
+  // The gRPC method path comes from these names.
+  const google::protobuf::ServiceDescriptor* service =
+      otlp_collector::ExportProfilesServiceRequest::descriptor()->file()->service(0);
+  EXPECT_EQ(service->method(0)->full_name(),
+            "opentelemetry.proto.collector.profiles.v1development.ProfilesService.Export");
+}
+
+TEST(OtlpJsonTest, KeysAreLowerCamelCase) {
+  otlp_pb::Sample sample;
+  sample.set_stack_index(1);
+  sample.add_timestamps_unix_nano(1700000000000000000);
+  std::string json = ToJson(sample);
+  EXPECT_THAT(json, HasSubstr(R"("stackIndex":1)"));
+  EXPECT_THAT(json, HasSubstr(R"("timestampsUnixNano":["1700000000000000000"])"));
 }
 
 }  // namespace

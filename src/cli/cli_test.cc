@@ -174,6 +174,36 @@ TEST(CliTest, ConvertToFoldedMatchesTheFoldedFixture) {
   fs::remove(back);
 }
 
+// OTLP both ways through the binary: pprof -> OTLP, read back by content detection, prints
+// the reference; the OTLP fixtures (binary and JSON, from that same pprof) -> pprof give
+// `go tool pprof` the reference too.
+TEST(CliTest, ConvertToAndFromOtlp) {
+  const std::string otlp = fs::temp_directory_path() / "hearth_cli.otlp.pb";
+  const std::string back = fs::temp_directory_path() / "hearth_cli_otlp_back.pb.gz";
+  const std::string reference = Reference("go/pprof_text/http.cpuburn.profile.10s.top.txt");
+  Result to = RunCommand(kHearth + " convert " + kFixtures + "go/http/cpuburn.profile.10s.pb.gz" +
+                         " --otlp-resource service.name=cpuburn -o " + otlp);
+  ASSERT_EQ(to.exit_code, 0) << to.err;
+  Result top = RunCommand(kHearth + " top " + otlp);
+  ASSERT_EQ(top.exit_code, 0) << top.err;
+  EXPECT_EQ(top.out, reference);
+
+  for (const char* file : {"otlp/cpuburn.cpu.10s.pb", "otlp/cpuburn.cpu.10s.json"}) {
+    Result from = RunCommand(kHearth + " convert --from otlp " + kFixtures + file + " -o " + back);
+    ASSERT_EQ(from.exit_code, 0) << file << ": " << from.err;
+    Result go = RunCommand("go tool pprof -top " + back);
+    ASSERT_EQ(go.exit_code, 0) << go.err;
+    EXPECT_EQ(go.out, reference) << file;
+  }
+
+  Result bad = RunCommand(kHearth + " convert " + kFixtures + "go/http/cpuburn.profile.10s.pb.gz" +
+                          " --to otlp --otlp-resource nokey -o " + otlp);
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_THAT(bad.err, HasSubstr("--otlp-resource \"nokey\": want key=value"));
+  fs::remove(otlp);
+  fs::remove(back);
+}
+
 TEST(CliTest, ErrorsNameTheFileAndExitNonZero) {
   Result missing = RunCommand(kHearth + " top /nonexistent/x.pb.gz");
   EXPECT_NE(missing.exit_code, 0);

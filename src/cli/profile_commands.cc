@@ -10,6 +10,7 @@
 #include "base/file.h"
 #include "cli/load.h"
 #include "formats/folded.h"
+#include "formats/otlp.h"
 #include "formats/speedscope.h"
 #include "profile/pprof_codec.h"
 #include "profile/report.h"
@@ -188,6 +189,26 @@ int RunWriteSpeedscope(ReportFlags& f) {
   return 0;
 }
 
+// Loads like a report, then writes an OTLP ExportProfilesServiceRequest (binary) with one
+// OTLP Profile per sample type; `resource` holds "key=value" resource attributes.
+int RunWriteOtlp(ReportFlags& f, const std::vector<std::string>& resource) {
+  std::vector<std::pair<std::string, std::string>> attributes;
+  for (const std::string& kv : resource) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Fail(absl::InvalidArgumentError(
+          fmt::format("--otlp-resource \"{}\": want key=value, e.g. service.name=api", kv)));
+    }
+    attributes.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  if (auto s = Resolve(&f); !s.ok()) return Fail(s);
+  auto p = LoadSources(f.load);
+  if (!p.ok()) return Fail(p.status());
+  const std::string request = formats::EncodeOtlpRequest({{std::move(attributes), &*p}});
+  if (auto s = WriteOutput(f.output, request); !s.ok()) return Fail(s);
+  return 0;
+}
+
 void AddReport(CLI::App& app, int* exit_code, const char* name, const char* help,
                ReportFormat format) {
   auto flags = std::make_shared<ReportFlags>();
@@ -231,14 +252,20 @@ void AddProfileCommands(CLI::App& app, int* exit_code) {
   {
     auto flags = std::make_shared<ReportFlags>();
     auto to = std::make_shared<std::string>();
+    auto resource = std::make_shared<std::vector<std::string>>();
     CLI::App* cmd = app.add_subcommand(
-        "convert", "Convert a profile: `hearth convert IN -o OUT [--from F] [--to F]`; reads "
-                   "every supported format, writes pprof, folded or speedscope");
+        "convert",
+        "Convert a profile: `hearth convert IN -o OUT [--from F] [--to F]`; reads "
+        "every supported format, writes pprof, folded, speedscope or otlp");
     AddReportFlags(cmd, flags.get());
     cmd->add_option("--to", *to,
-                    "Output format: pprof, folded or speedscope (default: from the output name: "
-                    ".folded/.txt/.collapsed -> folded, .json -> speedscope, else pprof)");
-    cmd->callback([flags, to, exit_code] {
+                    "Output format: pprof, folded, speedscope or otlp (default: from the output "
+                    "name: .folded/.txt/.collapsed -> folded, .json -> speedscope, .otlp.pb/.otlp "
+                    "-> otlp, else pprof)");
+    cmd->add_option("--otlp-resource", *resource,
+                    "With --to otlp: a resource attribute key=value (repeatable), e.g. "
+                    "service.name=api");
+    cmd->callback([flags, to, resource, exit_code] {
       std::string target = *to;
       const std::string& out = flags->output;
       if (target.empty()) {
@@ -246,6 +273,8 @@ void AddProfileCommands(CLI::App& app, int* exit_code) {
           target = "folded";
         } else if (out.ends_with(".json")) {
           target = "speedscope";
+        } else if (out.ends_with(".otlp.pb") || out.ends_with(".otlp")) {
+          target = "otlp";
         } else {
           target = "pprof";
         }
@@ -254,11 +283,15 @@ void AddProfileCommands(CLI::App& app, int* exit_code) {
         *exit_code = RunWriteSpeedscope(*flags);
         return;
       }
+      if (target == "otlp") {
+        *exit_code = RunWriteOtlp(*flags, *resource);
+        return;
+      }
       auto format = formats::ParseFormatName(target);
       if (!format.ok() ||
           (*format != formats::Format::kFolded && *format != formats::Format::kPprof)) {
-        *exit_code = Fail(absl::InvalidArgumentError(
-            fmt::format("cannot write \"{}\": --to takes pprof, folded or speedscope", target)));
+        *exit_code = Fail(absl::InvalidArgumentError(fmt::format(
+            "cannot write \"{}\": --to takes pprof, folded, speedscope or otlp", target)));
         return;
       }
       *exit_code = *format == formats::Format::kFolded ? RunReport(*flags, ReportFormat::kFolded)

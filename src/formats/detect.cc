@@ -5,6 +5,7 @@
 #include "base/compress.h"
 #include "formats/go_legacy.h"
 #include "formats/gperftools.h"
+#include "formats/json_dom.h"
 #include "formats/speedscope.h"
 #include "formats/v8.h"
 
@@ -26,6 +27,8 @@ constexpr FormatInfo kFormats[] = {
     {Format::kV8HeapProfile, "v8-heapprofile"},
     {Format::kSpeedscope, "speedscope"},
     {Format::kJfr, "jfr"},
+    {Format::kOtlp, "otlp"},
+    {Format::kOtlpJson, "otlp-json"},
 };
 
 // A protobuf message starts with a tag: field 1..15 with wire type 0, 1, 2 or 5.
@@ -73,6 +76,8 @@ Format DetectFormat(std::string_view data) {
   // matches Go's "goroutine profile: total 7" header line).
   if (IsGzip(data)) return Format::kPprof;
   if (LooksLikeJfr(data)) return Format::kJfr;
+  if (LooksLikeOtlp(data)) return Format::kOtlp;
+  if (LooksLikeOtlpJson(data)) return Format::kOtlpJson;
   if (LooksLikeGperftoolsCpu(data)) return Format::kGperftools;
   if (LooksLikeSpeedscope(data)) return Format::kSpeedscope;
   if (LooksLikeV8CpuProfile(data)) return Format::kV8CpuProfile;
@@ -105,6 +110,14 @@ absl::StatusOr<profile::Profile> ParseProfile(std::string_view data, const Parse
     case Format::kV8HeapProfile: return ParseV8HeapProfile(data);
     case Format::kSpeedscope: return ParseSpeedscope(data);
     case Format::kJfr: return ParseJfrProfile(data, o.jfr);
+    case Format::kOtlp:
+    case Format::kOtlpJson: {
+      const bool is_json = f == Format::kOtlpJson || json::StartsWithJson(data, '{');
+      auto request =
+          is_json ? DecodeOtlpJsonRequest(data, o.otlp) : DecodeOtlpRequest(data, o.otlp);
+      if (!request.ok()) return request.status();
+      return OtlpRequestToProfile(*std::move(request));
+    }
     case Format::kUnknown: break;
   }
   return absl::InvalidArgumentError(fmt::format(

@@ -11,6 +11,8 @@
 //   v8-heapprofile   Node --heap-prof .heapprofile JSON
 //   speedscope       speedscope JSON (sampled and evented)
 //   jfr              JDK Flight Recorder (one kind of event: cpu by default)
+//   otlp             OTLP Profiles ExportProfilesServiceRequest, binary or (otlp-json) JSON;
+//                    the request's profiles merged and joined into one (OtlpRequestToProfile)
 //
 // Any of them may be gzipped.
 
@@ -21,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "formats/folded.h"
 #include "formats/jfr.h"
+#include "formats/otlp.h"
 #include "formats/perf_script.h"
 #include "profile/pprof_codec.h"
 #include "profile/profile.h"
@@ -38,6 +41,8 @@ enum class Format {
   kV8HeapProfile,
   kSpeedscope,
   kJfr,
+  kOtlp,  // binary, or JSON when the input starts with '{'
+  kOtlpJson,
 };
 
 std::string_view FormatName(Format f);
@@ -54,6 +59,7 @@ struct ParseOptions {
   FoldedOptions folded;
   PerfScriptOptions perf;
   JfrOptions jfr;
+  OtlpLimits otlp;
 };
 
 // Parses `data` (gzipped or not); the error says which format was tried or that none

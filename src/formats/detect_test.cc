@@ -76,7 +76,8 @@ TEST(DetectTest, EveryFormatsFixtureIsDetectedAndParsed) {
 
 TEST(DetectTest, FormatNamesParse) {
   for (std::string_view name : {"pprof", "folded", "perf-script", "gperftools", "go-legacy",
-                                "v8-cpuprofile", "v8-heapprofile", "speedscope", "jfr"}) {
+                                "v8-cpuprofile", "v8-heapprofile", "speedscope", "jfr", "otlp",
+                                "otlp-json"}) {
     auto f = ParseFormatName(name);
     ASSERT_TRUE(f.ok()) << name;
     EXPECT_EQ(FormatName(*f), name);
