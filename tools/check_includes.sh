@@ -8,13 +8,14 @@ declare -A allowed=(
   [profile]="base"
   [symbolize]="base profile"
   [formats]="base profile symbolize"
+  [export]="base profile formats"
   [storage]="base profile formats symbolize"
   [query]="base profile formats symbolize storage"
-  [server]="base profile formats symbolize storage query"
+  [server]="base profile formats symbolize storage query export"
   [scrape]="base profile formats"
   [agent]="base profile formats symbolize"
   [client]="base profile"
-  [cli]="base profile formats symbolize storage query server scrape agent client"
+  [cli]="base profile formats symbolize storage query server scrape agent client export"
 )
 status=0
 for dir in "$src"/*/; do

@@ -156,6 +156,7 @@ void RegisterIngestApis(ServerParts& parts) {
           return HandleWriteRaw(*p, ctx, req);
         });
   }
+  RegisterOtlpIngest(parts);
 }
 
 }  // namespace hearth::server

@@ -152,6 +152,9 @@ absl::StatusOr<IngestResult> IngestPipeline::Ingest(const std::string& tenant,
   samples_total_.Add({tenant, api_s}, static_cast<double>(result.samples));
   bytes_total_.Add({tenant, api_s}, static_cast<double>(request_bytes));
   duration_.Observe({api_s}, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  // After the durable append (what is forwarded is what was acknowledged) and outside the
+  // ingest latency above.
+  if (stored_hook_) stored_hook_(tenant, batch);
   return result;
 }
 

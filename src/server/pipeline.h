@@ -6,11 +6,13 @@
 //   labels: strip reserved __*__ (keeping __name__), default service_name, check names,
 //           counts and lengths   ─▶  profile: sample count, zero samples dropped
 //   ─▶ cumulative values become deltas (DeltaTracker)  ─▶ series limit ─▶ rate limit
-//   ─▶ storage Append (durable)  ─▶  metrics
+//   ─▶ storage Append (durable)  ─▶  metrics  ─▶  stored hook (forwarding, if configured)
 //
 // A call is all-or-nothing: one bad item rejects the request with an error naming it.
 
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +60,13 @@ class IngestPipeline {
   absl::Status Reject(const std::string& tenant, std::string_view api, std::string_view reason,
                       absl::Status s);
 
+  // Called on the ingest thread after every successful storage append, with exactly what
+  // was stored: normalized labels, profiles after delta computation. It cannot fail or
+  // change the request (forwarding queues a copy; see server/forward.h). Set before serving.
+  using StoredHook = std::function<void(const std::string& tenant,
+                                        std::span<const storage::AppendRequest> stored)>;
+  void SetStoredHook(StoredHook hook) { stored_hook_ = std::move(hook); }
+
  private:
   storage::Backend* backend_;
   Limits* limits_;
@@ -68,6 +77,7 @@ class IngestPipeline {
   MetricFamily& bytes_total_;
   MetricFamily& rejected_total_;
   MetricFamily& duration_;
+  StoredHook stored_hook_;
 };
 
 // Label names: [a-zA-Z_][a-zA-Z0-9_.]* (dots allowed, as Pyroscope 2 does).

@@ -74,6 +74,10 @@ class RpcRegistry {
     methods_[path] = std::move(m);
   }
 
+  // A method whose handlers take and return the bytes as they are, for requests decoded by
+  // our own codecs rather than generated classes (OTLP).
+  void AddRaw(const std::string& path, Method m) { methods_[path] = std::move(m); }
+
   const Method* Find(std::string_view path) const {
     auto it = methods_.find(path);
     return it == methods_.end() ? nullptr : &it->second;

@@ -73,6 +73,19 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerConfig config, Env* 
   s->deltas_ = std::make_unique<DeltaTracker>();
   s->ingest_ = std::make_unique<IngestPipeline>(s->engine_.get(), s->limits_.get(),
                                                 s->metrics_.get(), s->deltas_.get());
+  if (!c.forward_yaml.empty()) {
+    // Forwarding: what the pipeline stores is queued for every exporter (server/forward.h).
+    auto fc = ParseForwardConfig(c.forward_yaml, c.data_dir);
+    if (!fc.ok()) return fc.status();
+    auto forwarder = Forwarder::Start(*fc, env, s->metrics_.get());
+    if (!forwarder.ok()) return forwarder.status();
+    s->forwarder_ = std::move(*forwarder);
+    Forwarder* f = s->forwarder_.get();
+    s->ingest_->SetStoredHook(
+        [f](const std::string& tenant, std::span<const storage::AppendRequest> stored) {
+          f->Forward(tenant, stored);
+        });
+  }
   s->rpc_ = std::make_unique<RpcRegistry>();
 
   HttpServerOptions ho;
@@ -147,6 +160,9 @@ absl::Status Server::Shutdown() {
   if (http_ != nullptr) http_->Stop();
   if (otlp_http_ != nullptr) otlp_http_->Stop();
   if (grpc_ != nullptr) grpc_->Shutdown();
+  // No request can add to the forwarding queues now: send what they hold (for at most the
+  // configured shutdown_timeout; the rest stays on disk), before the store closes.
+  if (forwarder_ != nullptr) forwarder_->Shutdown();
   return engine_ == nullptr ? absl::OkStatus() : engine_->Close();
 }
 

@@ -5,6 +5,7 @@
 //   HTTP :4040  ── /ingest, /pyroscope/ingest, Connect (push.v1, querier.v1), /pyroscope/render,
 //                  /api/v1/... (Hearth's JSON API), /metrics, /ready, the UI
 //   gRPC :4317  ── push.v1, Parca ProfileStoreService/QueryService, OTLP
+//   HTTP :4318  ── OTLP/HTTP (POST /v1development/profiles, also served on :4040)
 //        │
 //   IngestPipeline ─▶ storage::Engine (WAL, head, blocks) ◀── queries
 //
@@ -18,6 +19,7 @@
 #include "base/env.h"
 #include "server/config.h"
 #include "server/delta.h"
+#include "server/forward.h"
 #include "server/grpc_server.h"
 #include "server/http.h"
 #include "server/limits.h"
@@ -71,6 +73,7 @@ class Server {
   std::unique_ptr<Limits> limits_;
   std::unique_ptr<DeltaTracker> deltas_;
   std::unique_ptr<IngestPipeline> ingest_;
+  std::unique_ptr<Forwarder> forwarder_;  // null without a `forward:` section
   std::unique_ptr<RpcRegistry> rpc_;
   std::unique_ptr<HttpServer> http_, otlp_http_;
   std::unique_ptr<GrpcServer> grpc_;
@@ -80,6 +83,8 @@ class Server {
 
 // Implemented by the API modules.
 void RegisterIngestApis(ServerParts& parts);
+// The OTLP Profiles receiver (ingest_otlp.h); RegisterIngestApis calls it.
+void RegisterOtlpIngest(ServerParts& parts);
 void RegisterQueryApis(ServerParts& parts);
 
 }  // namespace hearth::server
