@@ -17,6 +17,9 @@ std::vector<std::string_view> Split(std::string_view s, char sep);
 
 std::string_view TrimSpace(std::string_view s);
 
+// ASCII lower case (header names, media types, units); other bytes are kept.
+std::string AsciiLower(std::string_view s);
+
 // Whole-string integer parse in base 10 (or 16 with base=16); false on junk or overflow.
 template <typename T>
 bool ParseInt(std::string_view s, T* out, int base = 10) {

@@ -14,8 +14,6 @@
 namespace hearth::exporter {
 namespace {
 
-// Status payload key for the delay a receiver asked for (decimal nanoseconds).
-constexpr char kRetryAfterPayload[] = "type.hearth.dev/export.RetryAfter";
 constexpr char kItemsSentPayload[] = "type.hearth.dev/export.ItemsSent";
 constexpr int64_t kSecondNs = 1'000'000'000;
 
@@ -28,21 +26,6 @@ bool IsRetryable(const absl::Status& status) {
     case absl::StatusCode::kDeadlineExceeded: return true;
     default: return false;
   }
-}
-
-absl::Status WithRetryAfter(absl::Status status, int64_t delay_ns) {
-  const std::string v = std::to_string(delay_ns);
-  status.SetPayload(kRetryAfterPayload, absl::Cord(absl::string_view(v.data(), v.size())));
-  return status;
-}
-
-std::optional<int64_t> RetryAfter(const absl::Status& status) {
-  auto p = status.GetPayload(kRetryAfterPayload);
-  if (!p.has_value()) return std::nullopt;
-  const std::string s(*p);
-  int64_t ns = 0;
-  if (!ParseInt(s, &ns) || ns < 0) return std::nullopt;
-  return ns;
 }
 
 absl::Status WithItemsSent(absl::Status status, size_t items) {

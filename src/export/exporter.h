@@ -10,7 +10,7 @@
 // An Exporter sends one Batch synchronously and says how it went. Its status decides what
 // the queue does with the batch (IsRetryable): Unavailable, ResourceExhausted and
 // DeadlineExceeded mean "the receiver is down or busy, try again later" (optionally after
-// the delay the receiver asked for, see RetryAfter); anything else means "the receiver
+// the delay the receiver asked for: a RetryInfo delay, base/rpc_status.h); anything else means "the receiver
 // refused this data and will refuse it again", and the batch is dropped.
 //
 // The namespace is `exporter`, not `export` (a C++ keyword), for the src/export component.
@@ -56,9 +56,6 @@ class Exporter {
 // Whether the queue should try a batch again after this error.
 bool IsRetryable(const absl::Status& status);
 
-// A retryable error carrying the receiver's Retry-After (in nanoseconds).
-absl::Status WithRetryAfter(absl::Status status, int64_t delay_ns);
-std::optional<int64_t> RetryAfter(const absl::Status& status);
 
 // An error from an exporter that sends a batch item by item: the first `items` were
 // delivered before it, and a retry must start after them.
@@ -86,8 +83,8 @@ absl::StatusCode CodeForHttpStatus(int http_status);
 std::optional<int64_t> ParseRetryAfter(std::string_view value, int64_t now_ns);
 
 // Series labels -> OTLP resource attributes: `service_name` becomes `service.name`, the
-// others keep their names. (`__name__` goes along for receivers that read it; Hearth's and
-// Pyroscope's receivers name the family from the sample types instead.)
+// others keep their names. `__name__` goes along: Hearth's receiver takes the family from it
+// (others name it from the sample types).
 std::vector<std::pair<std::string, std::string>> OtlpResource(const Labels& labels);
 
 // The first value of a label, or "".

@@ -19,6 +19,7 @@
 #include "base/file.h"
 #include "base/fmt.h"
 #include "base/proto_wire.h"
+#include "base/rpc_status.h"
 #include "export/otlp_grpc_exporter.h"
 #include "export/otlp_http_exporter.h"
 #include "export/pyroscope_exporter.h"
@@ -255,13 +256,13 @@ TEST(OtlpHttpExporterTest, MapsStatusesToRetryableAndPermanentErrors) {
   absl::Status s = (*e)->Export(b);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(IsRetryable(s));
-  EXPECT_EQ(RetryAfter(s), 7'000 * kMs);
+  EXPECT_EQ(RetryDelay(s), 7'000 * kMs);
   EXPECT_EQ(s.message(),
             fmt::format("POST {}/v1development/profiles: HTTP 503: overloaded", rx.url()));
 
   s = (*e)->Export(b);
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(RetryAfter(s), std::nullopt);
+  EXPECT_EQ(RetryDelay(s), std::nullopt);
 
   s = (*e)->Export(b);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
@@ -479,7 +480,6 @@ TEST(OtlpGrpcExporterTest, MapsCodesAndReadsPartialSuccess) {
   ASSERT_TRUE(e.ok());
   const Batch b = testing::TinyBatch("t", "svc", 1);
   for (auto [code, retryable] : {std::pair{grpc::StatusCode::UNAVAILABLE, true},
-                                 std::pair{grpc::StatusCode::RESOURCE_EXHAUSTED, true},
                                  std::pair{grpc::StatusCode::DEADLINE_EXCEEDED, true},
                                  std::pair{grpc::StatusCode::INVALID_ARGUMENT, false},
                                  std::pair{grpc::StatusCode::UNAUTHENTICATED, false}}) {
@@ -488,7 +488,23 @@ TEST(OtlpGrpcExporterTest, MapsCodesAndReadsPartialSuccess) {
     EXPECT_EQ(static_cast<int>(s.code()), static_cast<int>(code)) << s;
     EXPECT_EQ(IsRetryable(s), retryable) << s;
     EXPECT_EQ(s.message(), fmt::format("{} {}: nope", rx.target(), kOtlpGrpcMethod));
+    EXPECT_FALSE(RetryDelay(s).has_value());
   }
+  // RESOURCE_EXHAUSTED is retried only when the receiver says when (OTLP): with RetryInfo in
+  // the details, after that delay; without, never (e.g. a message above its size limit).
+  const absl::Status busy = WithRetryDelay(absl::ResourceExhaustedError("busy"), 2'500 * kMs);
+  rx.Answer(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "busy", EncodeRpcStatus(busy)));
+  absl::Status s = (*e)->Export(b);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  EXPECT_TRUE(IsRetryable(s));
+  EXPECT_EQ(RetryDelay(s), 2'500 * kMs);
+  rx.Answer(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too big"));
+  s = (*e)->Export(b);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_FALSE(IsRetryable(s));
+  EXPECT_EQ(s.message(), fmt::format("{} {}: too big (RESOURCE_EXHAUSTED without RetryInfo: not "
+                                     "retried)",
+                                     rx.target(), kOtlpGrpcMethod));
   rx.Answer(grpc::Status::OK, PartialSuccessBody(3, "bad"));
   EXPECT_TRUE((*e)->Export(b).ok());
   EXPECT_EQ((*e)->rejected_profiles(), 3);

@@ -2,21 +2,16 @@
 
 #include <httplib.h>
 
-#include <cctype>
 #include <chrono>
 
 #include "base/compress.h"
 #include "base/fmt.h"
+#include "base/strings.h"
+#include "base/rpc_status.h"
 #include "export/exporter.h"
 
 namespace hearth::exporter {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // A short, single-line excerpt of an error body for messages.
 std::string Describe(httplib::Error err) {
@@ -50,7 +45,7 @@ absl::StatusOr<std::unique_ptr<HttpPoster>> HttpPoster::Create(const HttpExporte
     return absl::InvalidArgumentError(fmt::format(
         "endpoint \"{}\": expected http://host:port or https://host:port", options.endpoint));
   }
-  const std::string scheme = Lower(e.substr(0, scheme_end));
+  const std::string scheme = AsciiLower(e.substr(0, scheme_end));
   if (scheme != "http" && scheme != "https") {
     return absl::InvalidArgumentError(
         fmt::format("endpoint \"{}\": the scheme must be http or https", options.endpoint));
@@ -71,7 +66,7 @@ absl::StatusOr<std::unique_ptr<HttpPoster>> HttpPoster::Create(const HttpExporte
   p->endpoint_ = options.endpoint;
   p->headers_ = options.headers;
   for (const auto& [k, v] : options.headers) {
-    const std::string name = Lower(k);
+    const std::string name = AsciiLower(k);
     if (name == "x-scope-orgid" || name == "authorization") p->sends_tenant_ = false;
   }
   p->gzip_ = options.gzip;
@@ -121,7 +116,7 @@ absl::StatusOr<HttpPoster::Response> HttpPoster::Post(std::string_view path_and_
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
     if (auto d = ParseRetryAfter(r->get_header_value("Retry-After"), now))
-      s = WithRetryAfter(s, *d);
+      s = WithRetryDelay(s, *d);
   }
   return s;
 }

@@ -3,20 +3,33 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
-#include <cctype>
 #include <chrono>
 #include <future>
 
 #include "base/fmt.h"
+#include "base/strings.h"
+#include "base/rpc_status.h"
 #include "export/otlp_http_exporter.h"
 
 namespace hearth::exporter {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+// The call's failure as a status the queue understands (exporter.h).
+absl::Status FromGrpc(const grpc::Status& s, std::string_view target) {
+  // absl's codes are gRPC's codes.
+  absl::Status out(static_cast<absl::StatusCode>(s.error_code()),
+                   fmt::format("{} {}: {}", target, kOtlpGrpcMethod, s.error_message()));
+  std::optional<int64_t> delay;
+  if (!s.error_details().empty()) {
+    if (auto details = DecodeRpcStatus(s.error_details())) delay = RetryDelay(*details);
+  }
+  // OTLP: RESOURCE_EXHAUSTED is worth retrying only when the receiver says when (RetryInfo);
+  // without it the receiver refuses this data for good (e.g. larger than it ever accepts).
+  if (out.code() == absl::StatusCode::kResourceExhausted && !delay) {
+    return absl::FailedPreconditionError(
+        fmt::format("{} (RESOURCE_EXHAUSTED without RetryInfo: not retried)", std::string(out.message())));
+  }
+  return delay ? WithRetryDelay(std::move(out), *delay) : out;
 }
 
 }  // namespace
@@ -45,7 +58,7 @@ absl::StatusOr<std::unique_ptr<OtlpGrpcExporter>> OtlpGrpcExporter::Create(
   }
   e->target_ = std::string(target);
   for (auto& [k, v] : options.headers) {
-    k = Lower(k);
+    k = AsciiLower(k);
     if (k == "x-scope-orgid" || k == "authorization") e->sends_tenant_ = false;
   }
   grpc::ChannelArguments args;
@@ -78,11 +91,7 @@ absl::Status OtlpGrpcExporter::Export(const Batch& batch) {
   stub.UnaryCall(&ctx, std::string(kOtlpGrpcMethod), grpc::StubOptions(), &request, &response,
                  [&done](grpc::Status s) { done.set_value(std::move(s)); });
   const grpc::Status s = done.get_future().get();
-  if (!s.ok()) {
-    // absl's codes are gRPC's codes.
-    return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                        fmt::format("{} {}: {}", target_, kOtlpGrpcMethod, s.error_message()));
-  }
+  if (!s.ok()) return FromGrpc(s, target_);
   std::vector<grpc::Slice> slices;
   (void)response.Dump(&slices);
   std::string bytes;

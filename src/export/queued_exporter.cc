@@ -5,6 +5,7 @@
 #include <random>
 
 #include "base/fmt.h"
+#include "base/rpc_status.h"
 #include "export/record.h"
 
 namespace hearth::exporter {
@@ -227,7 +228,7 @@ bool QueuedExporter::SendNext() {
     }
     Fail("retryable", batch.items.size());
     const int64_t now = SteadyNowNs();
-    std::optional<int64_t> delay = backoff_.NextDelay(now, RetryAfter(s).value_or(0));
+    std::optional<int64_t> delay = backoff_.NextDelay(now, RetryDelay(s).value_or(0));
     if (!failing) {
       Log(fmt::format("sending {} profiles failed, will retry (the queue keeps them): {}",
                       batch.items.size(), s.message()));

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "base/fault_env.h"
+#include "base/rpc_status.h"
 #include "export/record.h"
 #include "export/test_util.h"
 
@@ -204,7 +205,7 @@ TEST_F(QueuedExporterTest, HonoursRetryAfter) {
   options_.max_delay_ns = 1 * kMs;
   options_.retry.initial_interval_ns = 1 * kMs;
   receiver_.behavior = [](const Batch&, int attempt) {
-    return attempt == 0 ? WithRetryAfter(absl::ResourceExhaustedError("HTTP 429"), 300 * kMs)
+    return attempt == 0 ? WithRetryDelay(absl::ResourceExhaustedError("HTTP 429"), 300 * kMs)
                         : absl::OkStatus();
   };
   auto q = Open();

@@ -2,10 +2,11 @@
 
 #include <fmt/format.h>
 
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <span>
+
+#include "base/strings.h"
 
 namespace hearth::profile {
 namespace {
@@ -50,8 +51,7 @@ const UnitKind kKinds[] = {
 
 // pprof's sniffUnit: lower-case, drop a trailing 's' from names longer than 2 characters.
 const Unit* Sniff(const UnitKind& kind, std::string_view unit) {
-  std::string lower(unit);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = AsciiLower(unit);
   std::string_view u = lower;
   if (u.size() > 2 && u.back() == 's') u.remove_suffix(1);
   for (const Unit& x : kind.units) {

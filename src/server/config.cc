@@ -110,8 +110,7 @@ absl::StatusOr<uint64_t> ParseBytes(std::string_view text) {
   if (n == 0 || !ParseDouble(s.substr(0, n), &v)) {
     return absl::InvalidArgumentError(fmt::format("\"{}\" is not a size like 64MiB", text));
   }
-  std::string unit(TrimSpace(s.substr(n)));
-  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string unit = AsciiLower(TrimSpace(s.substr(n)));
   double mult;
   if (unit.empty() || unit == "b") mult = 1;
   else if (unit == "kib" || unit == "k") mult = 1024.0;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "base/compress.h"
+#include "base/rpc_status.h"
 #include "server/config.h"
 #include "server/http.h"
 #include "server/limits.h"
@@ -63,17 +64,21 @@ TEST(LimitsTest, RateLimitSaysWhenToRetry) {
   c.defaults.ingestion_rate_bytes = 1000;
   c.defaults.ingestion_burst_bytes = 2000;
   Limits l(c);
-  int retry = -1;
-  EXPECT_TRUE(l.ChargeIngest("t", 1500, &retry).ok());
-  absl::Status s = l.ChargeIngest("t", 1500, &retry);
+  EXPECT_TRUE(l.ChargeIngest("t", 1500).ok());
+  absl::Status s = l.ChargeIngest("t", 1500);
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_GE(retry, 1);
+  // 500 bytes left, 1000 more needed at 1000 B/s: about a second (less the time passed).
+  ASSERT_TRUE(RetryDelay(s).has_value());
+  EXPECT_GT(*RetryDelay(s), 900'000'000);
+  EXPECT_LE(*RetryDelay(s), 1'000'000'000);
+  EXPECT_EQ(RetryAfterSeconds(s), 1);
   EXPECT_THAT(std::string(s.message()), HasSubstr("over its ingestion rate of 1000 bytes/s"));
   // Another tenant has its own bucket.
-  EXPECT_TRUE(l.ChargeIngest("u", 1500, &retry).ok());
-  // Bigger than the burst: can never pass.
-  s = l.ChargeIngest("v", 5000, &retry);
+  EXPECT_TRUE(l.ChargeIngest("u", 1500).ok());
+  // Bigger than the burst: can never pass, so no delay is offered.
+  s = l.ChargeIngest("v", 5000);
   EXPECT_THAT(std::string(s.message()), HasSubstr("larger than tenant v's ingestion burst"));
+  EXPECT_FALSE(RetryDelay(s).has_value());
 }
 
 TEST(LimitsTest, SeriesLimitPerTenant) {

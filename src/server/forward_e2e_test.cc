@@ -273,11 +273,10 @@ exporters:
       const Top want = a_.TopOf(svc, f.type);
       const Top got = node.TopOf(svc, f.type);
       ASSERT_FALSE(got.type_id.empty());
-      // The value type is the same everywhere; the family name is the receiver's to pick
-      // (Pyroscope's /ingest names goroutine profiles "goroutines", OTLP receivers from
-      // the sample type alone, "goroutine").
-      EXPECT_EQ(got.type_id.substr(got.type_id.find(':')),
-                want.type_id.substr(want.type_id.find(':')));
+      // The same profile type everywhere, family included: the OTLP exporters send
+      // `__name__` (A stores Go goroutine profiles as "goroutines", which the sample type
+      // alone would call "goroutine").
+      EXPECT_EQ(got.type_id, want.type_id);
       EXPECT_EQ(got.total, f.total);
       EXPECT_EQ(want.total, f.total);
       ASSERT_FALSE(got.rows.empty());
@@ -299,10 +298,11 @@ TEST_F(ForwardE2ETest, ForwardsQueuesThroughAnOutageAndAcrossARestart) {
   ExpectRound(b_, "B", "r1");
   ExpectRound(c_, "C", "r1");
   ExpectRound(d_, "D", "r1");
-  // Both OTLP receivers name the families alike; the processor's label arrived.
+  // Every receiver names the families as A did.
   for (const Fixture& f : fixtures_) {
-    EXPECT_EQ(b_.TypeOf("r1-" + f.id, f.type), c_.TypeOf("r1-" + f.id, f.type)) << f.id;
-    EXPECT_EQ(d_.TypeOf("r1-" + f.id, f.type), a_.TypeOf("r1-" + f.id, f.type)) << f.id;
+    for (Node* node : {&b_, &c_, &d_}) {
+      EXPECT_EQ(node->TypeOf("r1-" + f.id, f.type), a_.TypeOf("r1-" + f.id, f.type)) << f.id;
+    }
   }
   // The processor's label is on what was forwarded, not on what A stored.
   const Fixture& heap = fixtures_.back();

@@ -7,13 +7,19 @@
 #include <vector>
 
 #include "base/fmt.h"
+#include "base/rpc_status.h"
 
 namespace hearth::server {
 namespace {
 
 grpc::Status ToGrpc(const absl::Status& s) {
-  // absl's codes are gRPC's codes.
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+  // absl's codes are gRPC's codes. A RetryInfo delay goes out as google.rpc.Status details
+  // (grpc-status-details-bin): OTLP clients retry RESOURCE_EXHAUSTED only when it is there.
+  const auto code = static_cast<grpc::StatusCode>(s.code());
+  if (RetryDelay(s).has_value()) {
+    return grpc::Status(code, std::string(s.message()), EncodeRpcStatus(s));
+  }
+  return grpc::Status(code, std::string(s.message()));
 }
 
 std::string Metadata(const grpc::GenericCallbackServerContext* ctx, const char* key) {

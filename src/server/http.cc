@@ -6,23 +6,17 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <thread>
 
 #include "base/fmt.h"
+#include "base/rpc_status.h"
 #include "base/strings.h"
 #include "server/status.h"
 
 namespace hearth::server {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // The query string of a request target, split the way Go's url.ParseQuery does it: pairs
 // at '&', each at its first '=' (httplib keeps the last piece, so `name=app{env=dev}`, as
@@ -42,7 +36,7 @@ void ParseQueryString(std::string_view target, std::multimap<std::string, std::s
 }  // namespace
 
 std::string_view HttpRequest::Header(std::string_view name) const {
-  auto it = headers.find(Lower(name));
+  auto it = headers.find(AsciiLower(name));
   return it == headers.end() ? std::string_view() : std::string_view(it->second);
 }
 
@@ -74,7 +68,14 @@ HttpResponse HttpResponse::Json(std::string body, int status) {
 }
 
 HttpResponse HttpResponse::Error(const absl::Status& s) {
-  return Text(HttpStatusFor(s.code()), std::string(s.message()) + "\n");
+  return WithRetryAfter(Text(HttpStatusFor(s.code()), std::string(s.message()) + "\n"), s);
+}
+
+HttpResponse WithRetryAfter(HttpResponse r, const absl::Status& s) {
+  if (const int seconds = RetryAfterSeconds(s); seconds > 0) {
+    r.headers.emplace_back("Retry-After", std::to_string(seconds));
+  }
+  return r;
 }
 
 struct HttpServer::Impl {
@@ -118,7 +119,7 @@ struct HttpServer::Impl {
     r.method = req.method;
     r.path = req.path;
     r.remote_addr = req.remote_addr;
-    for (const auto& [k, v] : req.headers) r.headers.emplace(Lower(k), v);
+    for (const auto& [k, v] : req.headers) r.headers.emplace(AsciiLower(k), v);
     ParseQueryString(req.target, &r.params);
     if (reader != nullptr) {
       uint64_t sent = 0;
@@ -314,7 +315,7 @@ absl::StatusOr<std::vector<HttpPart>> ParseMultipart(std::string_view content_ty
       headers.remove_prefix(eol == std::string_view::npos ? headers.size() : eol + 2);
       size_t colon = line.find(':');
       if (colon == std::string_view::npos) continue;
-      std::string name = Lower(line.substr(0, colon));
+      std::string name = AsciiLower(line.substr(0, colon));
       std::string_view value = line.substr(colon + 1);
       while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
       if (name == "content-type") part.content_type = std::string(value);

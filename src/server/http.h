@@ -49,9 +49,13 @@ struct HttpResponse {
 
   static HttpResponse Text(int status, std::string body);
   static HttpResponse Json(std::string body, int status = 200);
-  // An error as text: status from the code, body "message\n".
+  // An error as text: status from the code, body "message\n", Retry-After when `s` has a
+  // RetryInfo delay.
   static HttpResponse Error(const absl::Status& s);
 };
+
+// `r` with a Retry-After header when `s` carries a RetryInfo delay (base/rpc_status.h).
+HttpResponse WithRetryAfter(HttpResponse r, const absl::Status& s);
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 

@@ -10,11 +10,11 @@
 #include "server/ingest_otlp.h"
 
 #include <algorithm>
-#include <cctype>
 #include <utility>
 #include <vector>
 
 #include "base/fmt.h"
+#include "base/rpc_status.h"
 #include "base/json_writer.h"
 #include "base/proto_wire.h"
 #include "base/strings.h"
@@ -55,15 +55,29 @@ formats::OtlpLimits OtlpLimitsFor(const TenantLimits& limits) {
   return l;
 }
 
+// A profile family a sender may name itself: [a-zA-Z_][a-zA-Z0-9_]*.
+bool IsFamilyName(std::string_view name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
 // Series labels of one profile. A key given twice keeps its most specific value (the
-// decoder lists resource, then scope, then profile attributes); reserved `__` names are
-// Hearth's, not an attribute's to set; an empty value is no label at all.
+// decoder lists resource, then scope, then profile attributes); an empty value is no label
+// at all. Reserved `__` names are Hearth's, not an attribute's to set, except `__name__`:
+// Hearth's own exporters send the family they stored (`goroutines`, which the sample types
+// alone would call `goroutine`), and a valid one is kept.
 storage::Labels SeriesLabels(std::vector<std::pair<std::string, std::string>> attributes,
                              const profile::Profile& p) {
   storage::Labels labels;
   labels.reserve(attributes.size() + 1);
   labels.emplace_back(std::string(storage::kNameLabel), OtlpProfileName(p));
   for (auto& [k, v] : attributes) {
+    if (k == storage::kNameLabel && IsFamilyName(v)) {
+      labels.front().second = std::move(v);
+      continue;
+    }
     if (k.starts_with("__") || v.empty()) continue;
     auto same =
         std::find_if(labels.begin(), labels.end(), [&k](const auto& l) { return l.first == k; });
@@ -119,11 +133,10 @@ absl::StatusOr<Decoded> Decode(const ServerParts& parts, const std::string& tena
 }
 
 absl::StatusOr<IngestResult> Ingest(const ServerParts& parts, const std::string& tenant,
-                                    std::vector<IngestItem> items, size_t request_bytes,
-                                    int* retry_after_seconds) {
+                                    std::vector<IngestItem> items, size_t request_bytes) {
   // An empty request is a success (OTLP spec), and costs no rate.
   if (items.empty()) return IngestResult{};
-  return parts.ingest->Ingest(tenant, kApi, std::move(items), request_bytes, retry_after_seconds);
+  return parts.ingest->Ingest(tenant, kApi, std::move(items), request_bytes);
 }
 
 // The ExportProfilesServiceResponse of a request that was stored, and the count of what it
@@ -161,26 +174,13 @@ std::string Accepted(const ServerParts& parts, const std::string& tenant, const 
 
 // google.rpc.Status; absl's codes are google.rpc.Code's.
 std::string StatusBody(const absl::Status& s, Encoding encoding) {
-  const std::string message(s.message());
-  std::string out;
-  if (encoding == Encoding::kJson) {
-    JsonWriter w(&out);
-    w.BeginObject().Key("code").Int(static_cast<int>(s.code()));
-    w.Key("message").String(message).EndObject();
-    return out;
-  }
-  wire::Writer w(&out);
-  w.VarintOpt(1, static_cast<uint64_t>(s.code()));
-  if (!message.empty()) w.Bytes(2, message);
-  return out;
+  return encoding == Encoding::kJson ? EncodeRpcStatusJson(s) : EncodeRpcStatus(s);
 }
 
 // The media type without parameters, lower-cased: "application/json; charset=utf-8" ->
 // "application/json".
 std::string MediaType(std::string_view content_type) {
-  std::string out(TrimSpace(content_type.substr(0, content_type.find(';'))));
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+  return AsciiLower(TrimSpace(content_type.substr(0, content_type.find(';'))));
 }
 
 }  // namespace
@@ -202,8 +202,8 @@ absl::StatusOr<std::string> HandleOtlpExport(const ServerParts& parts, const Cal
   const Encoding encoding = json ? Encoding::kJson : Encoding::kProto;
   auto decoded = Decode(parts, ctx.tenant, request, encoding);
   if (!decoded.ok()) return decoded.status();
-  // gRPC has no Retry-After; the message says when (google.rpc.RetryInfo is not sent).
-  auto r = Ingest(parts, ctx.tenant, std::move(decoded->items), request.size(), nullptr);
+  // A rate-limit refusal carries RetryInfo, which gRPC sends as grpc-status-details-bin.
+  auto r = Ingest(parts, ctx.tenant, std::move(decoded->items), request.size());
   if (!r.ok()) return r.status();
   return Accepted(parts, ctx.tenant, decoded->refused, encoding);
 }
@@ -256,13 +256,8 @@ HttpResponse HandleOtlpHttp(const ServerParts& parts, const HttpRequest& req) {
     const absl::Status& s = decoded.status();
     return error(absl::IsResourceExhausted(s) ? 413 : HttpStatusFor(s.code()), s);
   }
-  int retry_after = 0;
-  auto r = Ingest(parts, *tenant, std::move(decoded->items), req.body.size(), &retry_after);
-  if (!r.ok()) {
-    HttpResponse out = error(HttpStatusFor(r.status().code()), r.status());
-    if (retry_after > 0) out.headers.emplace_back("Retry-After", std::to_string(retry_after));
-    return out;
-  }
+  auto r = Ingest(parts, *tenant, std::move(decoded->items), req.body.size());
+  if (!r.ok()) return WithRetryAfter(error(HttpStatusFor(r.status().code()), r.status()), r.status());
   return respond(200, Accepted(parts, *tenant, decoded->refused, encoding));
 }
 

@@ -12,7 +12,7 @@
 //
 //   OTLP Profile ──formats::DecodeOtlp(Json)Request──▶ OtlpProfile{labels, profile, where}
 //        series labels = its resource/scope/profile attributes (service.name -> service_name)
-//                        + __name__ = OtlpProfileName(profile)
+//                        + __name__ = OtlpProfileName(profile), or a `__name__` attribute
 //        values stored as sent (OTLP profiles are deltas, as Pyroscope marks them)
 //
 // Profiles the decoder refuses one by one are left out and reported in the response's
@@ -21,7 +21,7 @@
 //
 //   400 undecodable request, every profile refused, bad labels     401/403 tenancy
 //   413 over max_body_bytes as sent, or max_decompressed_profile_bytes decoded
-//   415 another Content-Type       429 rate or series limit (Retry-After when rate limited)
+//   415 another Content-Type       429 rate or series limit (rate: Retry-After + RetryInfo)
 //   503 storage unavailable
 
 #include <string>

@@ -658,6 +658,37 @@ TEST_F(OtlpReceiverTest, RateLimitingAnswers429WithRetryAfter) {
   std::string bytes;
   grpc::Status s = GrpcExport(channel_, pb, "slow", &bytes);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  // gRPC has no Retry-After: the delay is a google.rpc.RetryInfo in the status details
+  // (OTLP clients retry RESOURCE_EXHAUSTED only with it). Read it with the protobuf runtime.
+  google::protobuf::UnknownFieldSet details;
+  ASSERT_TRUE(details.ParseFromString(s.error_details()));
+  int64_t delay_s = -1;
+  for (int i = 0; i < details.field_count(); ++i) {
+    if (details.field(i).number() != 3) continue;
+    google::protobuf::UnknownFieldSet any, info, duration;
+    ASSERT_TRUE(any.ParseFromString(details.field(i).length_delimited()));
+    ASSERT_EQ(any.field_count(), 2);
+    EXPECT_EQ(any.field(0).length_delimited(), "type.googleapis.com/google.rpc.RetryInfo");
+    ASSERT_TRUE(info.ParseFromString(any.field(1).length_delimited()));
+    ASSERT_TRUE(duration.ParseFromString(info.field(0).length_delimited()));
+    delay_s = duration.field_count() > 0 && duration.field(0).number() == 1
+                  ? static_cast<int64_t>(duration.field(0).varint())
+                  : 0;
+  }
+  EXPECT_GE(delay_s, 0);
+  EXPECT_LE(delay_s, 35);
+  // The OTLP/HTTP error body carries it too, in protobuf and JSON.
+  r = PostOtlp(*otlp_, pb, "application/x-protobuf", as_slow);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 429);
+  EXPECT_NE(r->body.find("type.googleapis.com/google.rpc.RetryInfo"), std::string::npos);
+  r = PostOtlp(*otlp_, Read(storage::testing::FixturePath("otlp/node.wall.timestamps.json")),
+               "application/json", as_slow);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 429);
+  EXPECT_NE(r->body.find(R"("@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":")"),
+            std::string::npos)
+      << r->body;
   // Other tenants keep the defaults, and the refused requests stored nothing.
   r = PostOtlp(*otlp_, pb, "application/x-protobuf");
   ASSERT_TRUE(r);
@@ -666,7 +697,7 @@ TEST_F(OtlpReceiverTest, RateLimitingAnswers429WithRetryAfter) {
   EXPECT_EQ(Total("slow", query), 3610000000);
   EXPECT_EQ(
       Metric("hearth_ingest_rejected_total{tenant=\"slow\",api=\"otlp\",reason=\"rate_limited\"}"),
-      2);
+      4);
 }
 
 TEST(OtlpProfileNameTest, PlainCountsTakeTheFamilyOfTheirPeriodType) {

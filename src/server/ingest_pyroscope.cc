@@ -467,14 +467,8 @@ HttpResponse HandlePyroscopeIngest(const ServerParts& parts, const HttpRequest& 
                   items.status());
   }
   if (items->empty()) return HttpResponse::Text(200, "");
-  int retry_after = 0;
-  auto result =
-      parts.ingest->Ingest(*tenant, "ingest", std::move(*items), req.body.size(), &retry_after);
-  if (!result.ok()) {
-    HttpResponse r = HttpResponse::Error(result.status());
-    if (retry_after > 0) r.headers.emplace_back("Retry-After", std::to_string(retry_after));
-    return r;
-  }
+  auto result = parts.ingest->Ingest(*tenant, "ingest", std::move(*items), req.body.size());
+  if (!result.ok()) return HttpResponse::Error(result.status());
   return HttpResponse::Text(200, "");
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "base/fmt.h"
+#include "base/rpc_status.h"
 
 namespace hearth::server {
 
@@ -14,8 +15,7 @@ const TenantLimits& Limits::For(const std::string& tenant) const {
   return it == config_.overrides.end() ? config_.defaults : it->second;
 }
 
-absl::Status Limits::ChargeIngest(const std::string& tenant, uint64_t bytes,
-                                  int* retry_after_seconds) {
+absl::Status Limits::ChargeIngest(const std::string& tenant, uint64_t bytes) {
   const TenantLimits& l = For(tenant);
   if (l.ingestion_rate_bytes <= 0) return absl::OkStatus();
   std::lock_guard<std::mutex> lock(mu_);
@@ -35,16 +35,16 @@ absl::Status Limits::ChargeIngest(const std::string& tenant, uint64_t bytes,
   }
   // A single request larger than the burst can never pass: say so rather than "retry".
   if (need > l.ingestion_burst_bytes) {
-    *retry_after_seconds = 0;
     return absl::ResourceExhaustedError(fmt::format(
         "request of {} bytes is larger than tenant {}'s ingestion burst of {:.0f} bytes",
         bytes, tenant, l.ingestion_burst_bytes));
   }
-  *retry_after_seconds =
-      std::max(1, static_cast<int>(std::ceil((need - b.tokens) / l.ingestion_rate_bytes)));
-  return absl::ResourceExhaustedError(fmt::format(
-      "tenant {} is over its ingestion rate of {:.0f} bytes/s (burst {:.0f}); retry in {}s",
-      tenant, l.ingestion_rate_bytes, l.ingestion_burst_bytes, *retry_after_seconds));
+  const double wait_s = (need - b.tokens) / l.ingestion_rate_bytes;
+  return WithRetryDelay(
+      absl::ResourceExhaustedError(fmt::format(
+          "tenant {} is over its ingestion rate of {:.0f} bytes/s (burst {:.0f}); retry in {:.1f}s",
+          tenant, l.ingestion_rate_bytes, l.ingestion_burst_bytes, wait_s)),
+      static_cast<int64_t>(std::ceil(wait_s * 1e9)));
 }
 
 absl::Status Limits::AdmitSeries(const std::string& tenant, uint64_t series_hash) {

@@ -37,8 +37,8 @@ class Limits {
   const TenantLimits& For(const std::string& tenant) const;
 
   // Takes `bytes` from the tenant's bucket, or returns ResourceExhausted saying when to retry
-  // (retry_after_seconds is set then).
-  absl::Status ChargeIngest(const std::string& tenant, uint64_t bytes, int* retry_after_seconds);
+  // (a RetryInfo delay, base/rpc_status.h, unless the request can never fit).
+  absl::Status ChargeIngest(const std::string& tenant, uint64_t bytes);
   // Counts a series; ResourceExhausted once the tenant has max_series_per_tenant others.
   absl::Status AdmitSeries(const std::string& tenant, uint64_t series_hash);
 

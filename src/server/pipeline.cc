@@ -50,8 +50,7 @@ absl::Status IngestPipeline::Reject(const std::string& tenant, std::string_view 
 absl::StatusOr<IngestResult> IngestPipeline::Ingest(const std::string& tenant,
                                                     std::string_view api,
                                                     std::vector<IngestItem> items,
-                                                    uint64_t request_bytes,
-                                                    int* retry_after_seconds) {
+                                                    uint64_t request_bytes) {
   const auto start = std::chrono::steady_clock::now();
   const TenantLimits& lim = limits_->For(tenant);
   // Profiles kept alive for the batch, and the requests that point at them.
@@ -138,9 +137,7 @@ absl::StatusOr<IngestResult> IngestPipeline::Ingest(const std::string& tenant,
     ++result.profiles;
     batch.push_back({std::move(labels), &item.profile, item.ts_ns, item.pprof});
   }
-  int retry = 0;
-  if (auto s = limits_->ChargeIngest(tenant, request_bytes, &retry); !s.ok()) {
-    if (retry_after_seconds != nullptr) *retry_after_seconds = retry;
+  if (auto s = limits_->ChargeIngest(tenant, request_bytes); !s.ok()) {
     return Reject(tenant, api, "rate_limited", s);
   }
   if (batch.empty()) return result;

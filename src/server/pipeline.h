@@ -49,11 +49,10 @@ class IngestPipeline {
                  DeltaTracker* deltas);
 
   // `api` names the protocol in metrics ("ingest", "push", "writeraw", "otlp", "scrape").
-  // `request_bytes` is what the rate limit charges. On ResourceExhausted from the rate limit
-  // *retry_after_seconds is set (> 0) for a Retry-After header.
+  // `request_bytes` is what the rate limit charges. A ResourceExhausted from the rate limit
+  // carries a RetryInfo delay (base/rpc_status.h) for Retry-After headers and gRPC details.
   absl::StatusOr<IngestResult> Ingest(const std::string& tenant, std::string_view api,
-                                      std::vector<IngestItem> items, uint64_t request_bytes,
-                                      int* retry_after_seconds = nullptr);
+                                      std::vector<IngestItem> items, uint64_t request_bytes);
 
   // Counts a request refused before it reached Ingest (bad parameters or body, too large,
   // unauthenticated) under hearth_ingest_rejected_total{reason}, and returns `s`.

@@ -12,7 +12,7 @@ void ServeConnect(HttpServer& http, const RpcRegistry& registry, const Tenancy& 
     const Tenancy* t = &tenancy;
     http.Handle("POST", path, [m, t](const HttpRequest& req) {
       auto error = [](const absl::Status& s) {
-        return HttpResponse::Json(ConnectErrorJson(s), HttpStatusFor(s.code()));
+        return WithRetryAfter(HttpResponse::Json(ConnectErrorJson(s), HttpStatusFor(s.code())), s);
       };
       std::string_view type = req.Header("content-type");
       const bool json = type.starts_with("application/json");

@@ -1,11 +1,11 @@
 #include "symbolize/symbolize_profile.h"
 
 #include <algorithm>
-#include <cctype>
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 #include "base/status_macros.h"
+#include "base/strings.h"
 
 namespace hearth::symbolize {
 namespace {
@@ -19,12 +19,6 @@ bool HasNamedLine(const Profile& p, const profile::Location& l) {
     if (ln.function != kNone && !p.Str(p.functions[ln.function].name).empty()) return true;
   }
   return false;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // Adds functions to a profile, reusing equal ones (pprof's function key).
@@ -96,7 +90,7 @@ absl::StatusOr<Report> SymbolizeProfile(Profile& p, Symbolizer& symbolizer,
 
     Module module;
     module.path = std::string(p.Str(mapping.filename));
-    module.build_id = Lower(p.Str(mapping.build_id));
+    module.build_id = AsciiLower(p.Str(mapping.build_id));
     module.memory_start = mapping.memory_start;
     module.memory_limit = mapping.memory_limit;
     module.file_offset = mapping.file_offset;
