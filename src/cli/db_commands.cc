@@ -13,6 +13,7 @@
 #include "base/env.h"
 #include "base/file.h"
 #include "base/fmt.h"
+#include "base/quantity.h"
 #include "base/strings.h"
 #include "cli/load.h"
 #include "formats/detect.h"
@@ -221,7 +222,7 @@ int RunQuery(QueryFlags& f) {
 
   std::string out;
   if (f.format == "series") {
-    auto step = query::ParseDuration(f.step);
+    auto step = ParseDuration(f.step);
     if (!step.ok()) return Fail(step.status());
     req.step_ns = *step;
     auto r = (*engine)->SelectSeries(req);

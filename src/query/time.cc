@@ -5,6 +5,7 @@
 #include <cctype>
 #include <ctime>
 
+#include "base/quantity.h"
 #include "base/strings.h"
 
 namespace hearth::query {
@@ -86,45 +87,6 @@ absl::StatusOr<int64_t> ParseRfc3339(std::string_view text) {
 }
 
 }  // namespace
-
-absl::StatusOr<int64_t> ParseDuration(std::string_view text) {
-  std::string_view s = TrimSpace(text);
-  if (s.empty()) return absl::InvalidArgumentError("empty duration");
-  bool neg = false;
-  if (s[0] == '-' || s[0] == '+') {
-    neg = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  int64_t total = 0;
-  while (!s.empty()) {
-    size_t n = 0;
-    while (n < s.size() && (std::isdigit(static_cast<unsigned char>(s[n])) || s[n] == '.')) ++n;
-    double v;
-    if (n == 0 || !ParseDouble(s.substr(0, n), &v)) {
-      return absl::InvalidArgumentError(fmt::format("bad duration \"{}\": expected a number", text));
-    }
-    s.remove_prefix(n);
-    size_t u = 0;
-    while (u < s.size() && std::isalpha(static_cast<unsigned char>(s[u]))) ++u;
-    std::string_view unit = s.substr(0, u);
-    s.remove_prefix(u);
-    int64_t scale;
-    if (unit == "ns") scale = kNs;
-    else if (unit == "us" || unit == "µs") scale = kUs;
-    else if (unit == "ms") scale = kMs;
-    else if (unit == "s") scale = kS;
-    else if (unit == "m") scale = 60 * kS;
-    else if (unit == "h") scale = 3600 * kS;
-    else if (unit == "d") scale = 86400 * kS;
-    else if (unit == "w") scale = 7 * 86400 * kS;
-    else {
-      return absl::InvalidArgumentError(fmt::format(
-          "bad duration \"{}\": unknown unit \"{}\" (use ns, us, ms, s, m, h, d, w)", text, unit));
-    }
-    total += static_cast<int64_t>(v * static_cast<double>(scale));
-  }
-  return neg ? -total : total;
-}
 
 absl::StatusOr<int64_t> ParseTime(std::string_view text, int64_t now_ns) {
   std::string_view s = TrimSpace(text);

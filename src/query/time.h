@@ -7,7 +7,7 @@
 //   20261126                         a date (UTC midnight)
 //   2026-11-26T07:35:38Z, 2026-11-26T07:35:38.52+01:00, 2026-11-26 07:35:38
 //                                    RFC 3339 (a missing zone means UTC)
-// Durations: Go style, 1h30m, 15s, 250ms, 2d (days), 1w (weeks).
+// Durations (the part after now-): base/quantity.h.
 
 #include <cstdint>
 #include <string_view>
@@ -17,6 +17,5 @@
 namespace hearth::query {
 
 absl::StatusOr<int64_t> ParseTime(std::string_view text, int64_t now_ns);
-absl::StatusOr<int64_t> ParseDuration(std::string_view text);
 
 }  // namespace hearth::query

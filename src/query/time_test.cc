@@ -27,8 +27,6 @@ TEST(TimeTest, Relative) {
   EXPECT_EQ(*ParseTime("now-1h", kNow), kNow - 3600 * kS);
   EXPECT_EQ(*ParseTime("now-1h30m", kNow), kNow - 5400 * kS);
   EXPECT_EQ(*ParseTime("now-7d", kNow), kNow - 7 * 86400 * kS);
-  EXPECT_EQ(*ParseDuration("250ms"), 250000000);
-  EXPECT_EQ(*ParseDuration("1w"), 7 * 86400 * kS);
 }
 
 TEST(TimeTest, Errors) {
@@ -36,7 +34,7 @@ TEST(TimeTest, Errors) {
               ::testing::HasSubstr("bad time \"yesterday\""));
   EXPECT_THAT(std::string(ParseTime("2026-13-01", kNow).status().message()),
               ::testing::HasSubstr("field out of range"));
-  EXPECT_THAT(std::string(ParseDuration("5 parsecs").status().message()),
+  EXPECT_THAT(std::string(ParseTime("now-5 parsecs", kNow).status().message()),
               ::testing::HasSubstr("unknown unit"));
   EXPECT_FALSE(ParseTime("now*2", kNow).ok());
 }

@@ -1,65 +1,28 @@
 #include "server/config.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
-#include <cctype>
 
 #include "base/file.h"
 #include "base/fmt.h"
+#include "base/quantity.h"
+#include "base/yaml_config.h"
 #include "base/strings.h"
 #include "server/tenancy.h"
-#include "query/time.h"
 
 namespace hearth::server {
 namespace {
 
-// yaml-cpp reports problems with exceptions; they stop at this file's boundary.
-struct ConfigError {
-  std::string message;
-};
-
-std::string Scalar(const YAML::Node& n, const std::string& key) {
-  if (!n.IsScalar()) throw ConfigError{fmt::format("{}: expected a single value", key)};
-  return n.as<std::string>();
-}
-
-uint64_t Bytes(const YAML::Node& n, const std::string& key) {
-  auto v = ParseBytes(Scalar(n, key));
-  if (!v.ok()) throw ConfigError{fmt::format("{}: {}", key, v.status().message())};
-  return *v;
-}
-
-int64_t Duration(const YAML::Node& n, const std::string& key) {
-  std::string s = Scalar(n, key);
-  if (s == "0") return 0;
-  auto v = query::ParseDuration(s);
-  if (!v.ok()) throw ConfigError{fmt::format("{}: {}", key, v.status().message())};
-  return *v;
-}
-
-bool Bool(const YAML::Node& n, const std::string& key) {
-  std::string s = Scalar(n, key);
-  if (s == "true") return true;
-  if (s == "false") return false;
-  throw ConfigError{fmt::format("{}: expected true or false, got \"{}\"", key, s)};
-}
+using yaml::Bool;
+using yaml::Bytes;
+using yaml::CheckKeys;
+using yaml::ConfigError;
+using yaml::Duration;
+using yaml::Scalar;
 
 ListenAddress Address(const YAML::Node& n, const std::string& key) {
   auto a = ParseListenAddress(Scalar(n, key));
   if (!a.ok()) throw ConfigError{fmt::format("{}: {}", key, a.status().message())};
   return *a;
-}
-
-void CheckKeys(const YAML::Node& n, const std::string& where,
-               std::initializer_list<std::string_view> known) {
-  if (!n.IsMap()) throw ConfigError{fmt::format("{}: expected a mapping", where)};
-  for (const auto& kv : n) {
-    std::string k = kv.first.as<std::string>();
-    if (std::find(known.begin(), known.end(), k) == known.end()) {
-      throw ConfigError{fmt::format("{}: unknown key \"{}\"", where.empty() ? "config" : where, k)};
-    }
-  }
 }
 
 void ReadLimits(const YAML::Node& n, const std::string& where, TenantLimits* l) {
@@ -102,32 +65,10 @@ absl::StatusOr<ListenAddress> ParseListenAddress(std::string_view text) {
   return a;
 }
 
-absl::StatusOr<uint64_t> ParseBytes(std::string_view text) {
-  std::string_view s = TrimSpace(text);
-  size_t n = 0;
-  while (n < s.size() && (std::isdigit(static_cast<unsigned char>(s[n])) || s[n] == '.')) ++n;
-  double v;
-  if (n == 0 || !ParseDouble(s.substr(0, n), &v)) {
-    return absl::InvalidArgumentError(fmt::format("\"{}\" is not a size like 64MiB", text));
-  }
-  const std::string unit = AsciiLower(TrimSpace(s.substr(n)));
-  double mult;
-  if (unit.empty() || unit == "b") mult = 1;
-  else if (unit == "kib" || unit == "k") mult = 1024.0;
-  else if (unit == "mib" || unit == "m") mult = 1024.0 * 1024;
-  else if (unit == "gib" || unit == "g") mult = 1024.0 * 1024 * 1024;
-  else if (unit == "kb") mult = 1e3;
-  else if (unit == "mb") mult = 1e6;
-  else if (unit == "gb") mult = 1e9;
-  else return absl::InvalidArgumentError(fmt::format("\"{}\": unknown size unit \"{}\"", text, unit));
-  return static_cast<uint64_t>(v * mult);
-}
-
 absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml) {
   ServerConfig c;
-  try {
-    YAML::Node root = YAML::Load(std::string(yaml));
-    if (!root || root.IsNull()) return c;
+  const absl::Status status = yaml::ParseYamlConfig(yaml, "", [&](const YAML::Node& root) {
+    if (!root || root.IsNull()) return;
     CheckKeys(root, "", {"server", "storage", "tenancy", "limits", "overrides", "scrape_configs", "forward"});
     if (const YAML::Node s = root["server"]) {
       CheckKeys(s, "server", {"http_addr", "grpc_addr", "otlp_http_addr", "otlp_http_enabled", "http_threads"});
@@ -193,11 +134,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml) {
     }
     if (const YAML::Node sc = root["scrape_configs"]) c.scrape_configs_yaml = YAML::Dump(sc);
     if (const YAML::Node f = root["forward"]) c.forward_yaml = YAML::Dump(f);
-  } catch (const ConfigError& e) {
-    return absl::InvalidArgumentError(fmt::format("config: {}", e.message));
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(fmt::format("config: {}", e.what()));
-  }
+  });
+  if (!status.ok()) return status;
   return c;
 }
 

@@ -62,7 +62,4 @@ struct ServerConfig {
 absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml);
 absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path);
 
-// "256MiB", "4MB", "1048576" -> bytes.
-absl::StatusOr<uint64_t> ParseBytes(std::string_view text);
-
 }  // namespace hearth::server

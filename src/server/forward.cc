@@ -1,59 +1,25 @@
 #include "server/forward.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cctype>
 #include <thread>
 
 #include "base/fmt.h"
+#include "base/yaml_config.h"
 #include "export/otlp_grpc_exporter.h"
 #include "export/otlp_http_exporter.h"
 #include "export/pyroscope_exporter.h"
 #include "export/record.h"
-#include "query/time.h"
 #include "server/config.h"
 
 namespace hearth::server {
 namespace {
 
-// yaml-cpp reports problems with exceptions; they stop at this file's boundary.
-struct ConfigError {
-  std::string message;
-};
-
-std::string Scalar(const YAML::Node& n, const std::string& key) {
-  if (!n.IsScalar()) throw ConfigError{fmt::format("{}: expected a single value", key)};
-  return n.as<std::string>();
-}
-
-uint64_t Bytes(const YAML::Node& n, const std::string& key) {
-  auto v = ParseBytes(Scalar(n, key));
-  if (!v.ok()) throw ConfigError{fmt::format("{}: {}", key, v.status().message())};
-  return *v;
-}
-
-int64_t Duration(const YAML::Node& n, const std::string& key) {
-  const std::string s = Scalar(n, key);
-  if (s == "0") return 0;
-  auto v = query::ParseDuration(s);
-  if (!v.ok()) throw ConfigError{fmt::format("{}: {}", key, v.status().message())};
-  if (*v < 0) throw ConfigError{fmt::format("{}: must not be negative", key)};
-  return *v;
-}
-
-void CheckKeys(const YAML::Node& n, const std::string& where,
-               std::initializer_list<std::string_view> known) {
-  if (!n.IsMap()) throw ConfigError{fmt::format("{}: expected a mapping", where)};
-  for (const auto& kv : n) {
-    const std::string k = kv.first.as<std::string>();
-    if (std::find(known.begin(), known.end(), k) == known.end()) {
-      std::string list;
-      for (std::string_view s : known) list += fmt::format("{}{}", list.empty() ? "" : ", ", s);
-      throw ConfigError{fmt::format("{}: unknown key \"{}\" (known: {})", where, k, list)};
-    }
-  }
-}
+using yaml::Bytes;
+using yaml::CheckKeys;
+using yaml::ConfigError;
+using yaml::Duration;
+using yaml::Scalar;
 
 std::string_view TypeName(ForwardExporterConfig::Type t) {
   switch (t) {
@@ -129,8 +95,7 @@ absl::StatusOr<ForwardConfig> ParseForwardConfig(std::string_view yaml,
                                                  const std::string& data_dir) {
   ForwardConfig c;
   c.queue_dir = data_dir + "/forward";
-  try {
-    const YAML::Node f = YAML::Load(std::string(yaml));
+  const absl::Status status = yaml::ParseYamlConfig(yaml, "forward", [&](const YAML::Node& f) {
     CheckKeys(f, "forward",
               {"queue_dir", "max_queue_bytes", "batch", "retry", "shutdown_timeout", "processors",
                "exporters"});
@@ -206,11 +171,8 @@ absl::StatusOr<ForwardConfig> ParseForwardConfig(std::string_view yaml,
       }
       c.exporters.push_back(std::move(e));
     }
-  } catch (const ConfigError& e) {
-    return absl::InvalidArgumentError(fmt::format("config: {}", e.message));
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(fmt::format("config: forward: {}", e.what()));
-  }
+  });
+  if (!status.ok()) return status;
   return c;
 }
 

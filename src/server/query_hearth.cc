@@ -14,6 +14,7 @@
 
 #include "base/fmt.h"
 #include "base/json_writer.h"
+#include "base/quantity.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
 #include "profile/call_tree.h"
@@ -381,7 +382,7 @@ HttpResponse Series(const QueryEnv& env, const HttpRequest& req) {
   if (std::string_view s = req.Param("step"); !s.empty()) {
     double seconds;
     auto d = ParseDouble(s, &seconds) ? absl::StatusOr<int64_t>(static_cast<int64_t>(seconds * 1e9))
-                                      : query::ParseDuration(s);
+                                      : ParseDuration(s);
     if (!d.ok() || *d <= 0) {
       return JsonError(absl::InvalidArgumentError(
           fmt::format("step: \"{}\" is not a positive duration (e.g. 15s, 1m, or seconds)", s)));
