@@ -38,7 +38,7 @@
 //     other characters replaced by '_'; values formatted (ints in decimal, doubles shortest,
 //     bools true/false, bytes hex; arrays, maps and empty values skipped);
 //   * the `pprof.*` keys above are read into the profile, not turned into labels;
-//   * location attribute `profile.frame.type` is checked but not kept (pprof has no place).
+//   * location attribute `profile.frame.type` becomes Location::frame_type (and back).
 
 #include <cstdint>
 #include <string>

@@ -473,8 +473,13 @@ class Converter {
     HEARTH_RETURN_IF_ERROR(ForEachAttribute(
         e.attributes, [&] { return fmt::format("location_table[{}]", i); },
         [&](int32_t, const Attribute& a) {
-          if (Key(a) == key::kIsFolded) {
+          const std::string_view k = Key(a);
+          if (k == key::kIsFolded) {
             loc.is_folded = a.value.kind == AnyValue::Kind::kBool && a.value.b;
+          } else if (k == key::kFrameType) {
+            if (std::optional<std::string> text = ValueText(a.value)) {
+              loc.frame_type = p_->strings.Intern(*text);
+            }
           }
         }));
     loc.lines_begin = static_cast<uint32_t>(p_->lines.size());

@@ -227,10 +227,13 @@ class Encoder {
       lw.VarintOpt(field::kColumn, static_cast<uint64_t>(line.column));
       w.Bytes(field::kLines, lb);
     }
-    if (l.is_folded) {
-      const int32_t folded = Attribute(key::kIsFolded, BoolValue(true));
-      w.PackedVarints(field::kLocationAttributeIndices, &folded, &folded + 1);
+    int32_t attributes[2];
+    int n = 0;
+    if (l.is_folded) attributes[n++] = Attribute(key::kIsFolded, BoolValue(true));
+    if (l.frame_type != 0) {
+      attributes[n++] = Attribute(key::kFrameType, StringValue(p_->Str(l.frame_type)));
     }
+    w.PackedVarints(field::kLocationAttributeIndices, attributes, attributes + n);
     return locations_.Add(b);
   }
 

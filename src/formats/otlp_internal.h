@@ -94,6 +94,7 @@ inline constexpr std::string_view kHasFilenames = "pprof.mapping.has_filenames";
 inline constexpr std::string_view kHasLineNumbers = "pprof.mapping.has_line_numbers";
 inline constexpr std::string_view kHasInlineFrames = "pprof.mapping.has_inline_frames";
 inline constexpr std::string_view kIsFolded = "pprof.location.is_folded";
+inline constexpr std::string_view kFrameType = "profile.frame.type";
 // Sample labels a Link becomes (and the encoder turns back into a Link).
 inline constexpr std::string_view kTraceIdLabel = "trace_id";
 inline constexpr std::string_view kSpanIdLabel = "span_id";

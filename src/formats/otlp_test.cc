@@ -572,6 +572,53 @@ TEST(OtlpRoundTripTest, EveryPprofFixtureKeepsGoToolPprofTopForEverySampleType) 
   EXPECT_GE(compared, 50);
 }
 
+TEST(OtlpRoundTripTest, FrameTypesSurviveOtlpPprofAndGoToolPprof) {
+  auto cpu = DecodeOtlpRequest(Fixture("otlp/cpuburn.cpu.10s.pb"));
+  ASSERT_TRUE(cpu.ok()) << cpu.status();
+  const profile::Profile& p = cpu->profiles[1].profile;
+  // Go code in the fixture is "go"; the generator marks frames of other mappings "native".
+  std::map<std::string, int> kinds;
+  for (const profile::Location& l : p.locations) ++kinds[std::string(p.Str(l.frame_type))];
+  ASSERT_EQ(kinds.count(""), 0u);
+  EXPECT_GT(kinds["go"], 10);
+  auto kinds_of = [](const profile::Profile& q) {
+    std::map<std::string, std::string> by_function;  // leaf function -> kind
+    for (const profile::Location& l : q.locations) {
+      auto lines = q.Lines(l);
+      if (lines.empty() || lines[0].function == profile::kNone) continue;
+      by_function[std::string(q.Str(q.functions[lines[0].function].name))] =
+          q.Str(l.frame_type);
+    }
+    return by_function;
+  };
+  const auto want = kinds_of(p);
+  ASSERT_FALSE(want.empty());
+
+  // pprof keeps them in its extension field ...
+  auto via_pprof = profile::DecodePprof(profile::EncodePprofGzip(p));
+  ASSERT_TRUE(via_pprof.ok()) << via_pprof.status();
+  EXPECT_EQ(kinds_of(*via_pprof), want);
+  // ... OTLP as `profile.frame.type` again ...
+  auto via_otlp = DecodeOtlpRequest(EncodeOtlpRequest({{{}, &p}}));
+  ASSERT_TRUE(via_otlp.ok()) << via_otlp.status();
+  EXPECT_EQ(kinds_of(via_otlp->profiles[0].profile), want);
+  // ... and other pprof readers skip the field: go tool pprof reads the same top.
+  if (RunCommand("go version").exit_code != 0) GTEST_SKIP() << "go is not installed";
+  const std::string dir = fs::temp_directory_path();
+  const std::string with = fmt::format("{}/hearth_frame_types_{}.pb.gz", dir, getpid());
+  const std::string without = fmt::format("{}/hearth_no_frame_types_{}.pb.gz", dir, getpid());
+  profile::Profile plain = p;
+  for (profile::Location& l : plain.locations) l.frame_type = 0;
+  ASSERT_TRUE(WriteFileAtomic(with, profile::EncodePprofGzip(p)).ok());
+  ASSERT_TRUE(WriteFileAtomic(without, profile::EncodePprofGzip(plain)).ok());
+  const CommandResult a = GoPprofTop(with, "0"), b = GoPprofTop(without, "0");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_THAT(a.out, ::testing::HasSubstr("flat  flat%   sum%"));
+  EXPECT_EQ(a.out, b.out);
+  fs::remove(with);
+  fs::remove(without);
+}
+
 // ---- Join, and the request as one profile.
 
 TEST(OtlpJoinTest, JoinsTheFixturesPerTypeProfilesBackIntoThePprofTheyCameFrom) {

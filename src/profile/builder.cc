@@ -49,9 +49,10 @@ uint64_t HashSample(std::span<const uint32_t> stack, std::span<const Label> labe
   return Finalize(h);
 }
 
-uint64_t HashLocation(uint32_t mapping, uint64_t offset, bool is_folded,
+uint64_t HashLocation(uint32_t mapping, uint64_t offset, bool is_folded, StrId frame_type,
                       std::span<const Line> lines) {
   uint64_t h = Mix(0, uint64_t{mapping} | uint64_t{is_folded} << 32);
+  h = Mix(h, frame_type);
   h = Mix(h, offset);
   h = Mix(h, lines.size());
   for (const Line& ln : lines) {
@@ -143,7 +144,7 @@ uint64_t ProfileBuilder::LocationOffset(uint32_t mapping, uint64_t address) cons
 
 bool ProfileBuilder::LocationMatches(uint32_t index, const LocationProbe& k) const {
   const Location& l = p_.locations[index];
-  if (l.mapping != k.mapping || l.is_folded != k.is_folded ||
+  if (l.mapping != k.mapping || l.is_folded != k.is_folded || l.frame_type != k.frame_type ||
       LocationOffset(l.mapping, l.address) != k.offset) {
     return false;
   }
@@ -152,14 +153,16 @@ bool ProfileBuilder::LocationMatches(uint32_t index, const LocationProbe& k) con
 }
 
 uint32_t ProfileBuilder::AddLocation(uint32_t mapping, uint64_t address,
-                                     std::span<const Line> lines, bool is_folded) {
+                                     std::span<const Line> lines, bool is_folded,
+                                     StrId frame_type) {
   Check(mapping == kNone || mapping < p_.mappings.size(), "AddLocation: bad mapping index");
   if (Aliases(lines, p_.lines)) {
     scratch_lines_.assign(lines.begin(), lines.end());
     lines = scratch_lines_;
   }
-  LocationProbe probe{0, mapping, LocationOffset(mapping, address), is_folded, lines};
-  probe.hash = HashLocation(mapping, probe.offset, is_folded, lines);
+  Check(frame_type < p_.strings.size(), "AddLocation: bad frame type string");
+  LocationProbe probe{0, mapping, LocationOffset(mapping, address), is_folded, frame_type, lines};
+  probe.hash = HashLocation(mapping, probe.offset, is_folded, frame_type, lines);
   auto it = location_index_.find(probe);
   if (it != location_index_.end()) return *it;
 
@@ -170,6 +173,7 @@ uint32_t ProfileBuilder::AddLocation(uint32_t mapping, uint64_t address,
   l.lines_begin = static_cast<uint32_t>(p_.lines.size());
   l.num_lines = static_cast<uint32_t>(lines.size());
   l.is_folded = is_folded;
+  l.frame_type = frame_type;
   p_.lines.insert(p_.lines.end(), lines.begin(), lines.end());
   auto index = static_cast<uint32_t>(p_.locations.size());
   p_.locations.push_back(l);
@@ -298,7 +302,8 @@ uint32_t EntityImporter::MapLocationSlow(uint32_t i) {
     if (ln.function != kNone) d.function = MapFunction(ln.function);
     lines_.push_back(d);
   }
-  uint32_t d = b_.AddLocation(mi.index, l.address + mi.delta, lines_, l.is_folded);
+  uint32_t d =
+      b_.AddLocation(mi.index, l.address + mi.delta, lines_, l.is_folded, Str(l.frame_type));
   locations_[i] = d;
   return d;
 }

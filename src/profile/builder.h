@@ -44,7 +44,7 @@ class ProfileBuilder {
   uint32_t AddMapping(const Mapping& m, uint64_t* existing_start = nullptr);
   uint32_t AddFunction(StrId name, StrId system_name, StrId filename, int64_t start_line);
   uint32_t AddLocation(uint32_t mapping, uint64_t address, std::span<const Line> lines,
-                       bool is_folded = false);
+                       bool is_folded = false, StrId frame_type = 0);
   // A one-line location for a symbolized frame with no mapping or address (the common case
   // for text formats). The function's system_name is its name, its start_line 0.
   uint32_t AddFrame(std::string_view function_name, std::string_view filename = {},
@@ -91,6 +91,7 @@ class ProfileBuilder {
     uint32_t mapping;
     uint64_t offset;  // address - memory_start of the mapping (ASLR-independent).
     bool is_folded;
+    StrId frame_type;
     std::span<const Line> lines;
   };
   struct LocationHash {

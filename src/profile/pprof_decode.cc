@@ -339,7 +339,7 @@ class Decoder {
     Reader r(bytes);
     uint32_t field;
     WireType type;
-    uint64_t mapping_id = 0;
+    uint64_t mapping_id = 0, frame_type = 0;
     while (r.Next(&field, &type)) {
       if (field == 4 && type == wire::kLen) {
         if (loc.num_lines == limits_.max_lines_per_location) {
@@ -361,10 +361,14 @@ class Decoder {
         case 2: mapping_id = v; break;
         case 3: loc.address = v; break;
         case 5: loc.is_folded = v != 0; break;
+        case kPprofFrameTypeField: frame_type = v; break;
         default: break;
       }
     }
     if (!r.ok()) return Malformed(fmt::format("Location id {}", loc.id), r.error());
+    if (!Str(frame_type, &loc.frame_type)) {
+      return BadString(fmt::format("Location id {} frame type", loc.id), frame_type);
+    }
     if (mapping_id != 0) {
       loc.mapping = mapping_ids_->Find(mapping_id);
       if (loc.mapping == kNone) {

@@ -106,6 +106,7 @@ class Encoder {
       m.Bytes(4, label_);
     }
     m.Bool(5, l.is_folded);
+    m.VarintOpt(kPprofFrameTypeField, l.frame_type);
     Flush(4);
   }
 

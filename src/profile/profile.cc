@@ -253,7 +253,8 @@ bool Equal(const Profile& a, const Profile& b, std::string* why) {
     auto lx = a.Lines(x);
     auto ly = b.Lines(y);
     if (x.id != y.id || x.mapping != y.mapping || x.address != y.address ||
-        x.is_folded != y.is_folded || !std::equal(lx.begin(), lx.end(), ly.begin(), ly.end())) {
+        x.is_folded != y.is_folded || a.Str(x.frame_type) != b.Str(y.frame_type) ||
+        !std::equal(lx.begin(), lx.end(), ly.begin(), ly.end())) {
       if (why) *why = fmt::format("location[{}] differs", i);
       return false;
     }

@@ -131,6 +131,10 @@ struct Line {
   bool operator==(const Line&) const = default;
 };
 
+// Location field number of Hearth's frame-type extension in pprof (a string table index).
+// Far above pprof's own fields (1–5), so a future pprof field does not collide with it.
+inline constexpr uint32_t kPprofFrameTypeField = 101;
+
 struct Location {
   uint64_t id = 0;
   uint32_t mapping = kNone;  // Index into Profile::mappings.
@@ -138,6 +142,10 @@ struct Location {
   uint32_t lines_begin = 0;  // Profile::lines[lines_begin, lines_begin + num_lines)
   uint32_t num_lines = 0;
   bool is_folded = false;
+  // What kind of code the frame runs ("native", "kernel", "go", "jvm", "cpython", "v8js" …:
+  // OTLP's `profile.frame.type`); 0 ("") when unknown. pprof has no field for it: Hearth
+  // writes it as Location field kPprofFrameTypeField, which other pprof readers skip.
+  StrId frame_type = 0;
   bool operator==(const Location&) const = default;
 };
 
