@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 
 #include "base/fmt.h"
 #include "base/json_writer.h"
@@ -15,6 +16,11 @@ namespace {
 
 constexpr size_t kMaxProcesses = 32768;
 constexpr int kMaxLogsPerMinute = 20;
+constexpr size_t kMaxPending = 65536;
+constexpr size_t kMaxDwarfPids = 1024;
+// A process is switched to DWARF unwinding when at least half of its first
+// kDwarfMinStacks (or more) frame-pointer walks left its code.
+constexpr uint64_t kDwarfMinStacks = 8;
 
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -49,7 +55,10 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Open(AgentOptions options, Sink si
   a->symbolizer_ = std::make_unique<symbolize::LocalSymbolizer>(a->options_.symbols);
   a->assembler_ = std::make_unique<Assembler>(a->symbolizer_.get(), ProcCodeReader(a->options_.proc_root));
   Agent* self = a.get();
-  auto sampler = BpfSampler::Open(a->options_.sampler, [self](const hearth_event& e) { self->OnEvent(e); });
+  a->dwarf_ = std::make_unique<DwarfUnwinder>(a->options_.proc_root);
+  auto sampler = BpfSampler::Open(
+      a->options_.sampler, [self](const hearth_event& e) { self->OnEvent(e); },
+      [self](const hearth_stack_sample& s) { self->OnStackSample(s); });
   if (!sampler.ok()) return sampler.status();
   a->sampler_ = std::move(*sampler);
   return a;
@@ -132,11 +141,75 @@ void Agent::OnEvent(const hearth_event& e) {
     case HEARTH_EVENT_EXIT: {
       auto it = processes_.find(e.pid);
       if (it != processes_.end()) it->second.exited = true;
+      if (dwarf_pids_.erase(e.pid) > 0) {
+        (void)sampler_->SetDwarf(e.pid, false);
+        dwarf_->Forget(e.pid);
+      }
       break;
     }
     default:
       break;
   }
+}
+
+void Agent::OnStackSample(const hearth_stack_sample& s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const ProcessInfo* p = Lookup(s.pid);
+  Entry& entry = processes_[s.pid];
+  if (!entry.exited && p->Find(s.ip) == nullptr && s.ip < (uint64_t{1} << 47)) {
+    (void)reader_.RefreshMaps(&entry.info);
+  }
+  // Unwound now, while the process (and its files) are surely there.
+  std::vector<uint64_t> user = dwarf_->Unwind(*p, s);
+  const size_t kframes = std::min<size_t>(s.kstack_bytes / 8, HEARTH_MAX_STACK_DEPTH);
+  std::string key;
+  key.append(reinterpret_cast<const char*>(&s.pid), 8);  // pid, tid
+  key.append(s.comm, HEARTH_COMM_LEN);
+  key.append(reinterpret_cast<const char*>(user.data()), user.size() * 8);
+  key.push_back('|');
+  key.append(reinterpret_cast<const char*>(s.kstack), kframes * 8);
+  ++stats_.dwarf_stacks;
+  auto it = pending_index_.find(key);
+  if (it != pending_index_.end()) {
+    pending_[it->second].value.count++;
+    return;
+  }
+  if (pending_.size() >= kMaxPending) {
+    ++stats_.dwarf_dropped;
+    return;
+  }
+  RawSample r;
+  std::memset(&r.key, 0, sizeof(r.key));
+  std::memset(&r.value, 0, sizeof(r.value));
+  r.key.pid = s.pid;
+  r.key.tid = s.tid;
+  r.key.kind = HEARTH_KIND_CPU;
+  r.key.user_stack_id = HEARTH_DWARF_STACK_ID;
+  r.key.kern_stack_id = -1;
+  std::memcpy(r.key.comm, s.comm, HEARTH_COMM_LEN);
+  r.value.count = 1;
+  r.user = std::move(user);
+  r.kernel.assign(s.kstack, s.kstack + kframes);
+  pending_index_[key] = pending_.size();
+  pending_.push_back(std::move(r));
+}
+
+void Agent::ChooseUnwinders() {
+  if (!options_.dwarf_auto) return;
+  for (auto& [pid, us] : assembler_->unwind_stats()) {
+    if (us.method != "frame_pointer" || us.stacks < kDwarfMinStacks || us.truncated * 2 < us.stacks) {
+      continue;
+    }
+    auto it = processes_.find(pid);
+    if (it == processes_.end() || it->second.exited || dwarf_pids_.size() >= kMaxDwarfPids) continue;
+    if (auto s = sampler_->SetDwarf(pid, true); !s.ok()) {
+      Log(s.ToString());
+      continue;
+    }
+    dwarf_pids_[pid] = true;
+    assembler_->unwind_stats(pid).method = "dwarf";
+  }
+  stats_.dwarf_processes = dwarf_pids_.size();
 }
 
 const ProcessInfo* Agent::Lookup(uint32_t pid) {
@@ -171,6 +244,9 @@ absl::Status Agent::DrainOnce(int64_t start_ns, int64_t end_ns) {
   std::vector<AgentProfile> profiles;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    for (RawSample& r : pending_) samples->push_back(std::move(r));
+    pending_.clear();
+    pending_index_.clear();
     // Re-read the mappings of live processes with user addresses outside the ones known
     // (libraries loaded since), once per process; fill in the comm of processes we never
     // managed to read.
@@ -218,6 +294,7 @@ absl::Status Agent::DrainOnce(int64_t start_ns, int64_t end_ns) {
         processes_.erase(it);
       }
     }
+    ChooseUnwinders();
     stats_.processes = processes_.size();
   }
   if (!profiles.empty() && sink_) sink_(std::move(profiles));

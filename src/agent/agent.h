@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "agent/assembler.h"
 #include "agent/bpf_sampler.h"
+#include "agent/dwarf_unwinder.h"
 #include "agent/process_info.h"
 #include "agent/relabel.h"
 #include "symbolize/local_symbolizer.h"
@@ -39,6 +40,9 @@ struct AgentOptions {
   LabelSet external_labels;          // added to every profile before relabeling
   std::shared_ptr<const Relabeler> relabeler;  // may be null
   symbolize::LocalSymbolizerOptions symbols;   // kallsyms_path defaults to /proc/kallsyms
+  // Switch processes whose frame-pointer walks mostly break (code without frame pointers)
+  // to DWARF CFI unwinding of stack copies.
+  bool dwarf_auto = true;
   // One line per message (rate-limited by the agent); default stderr.
   std::function<void(std::string_view)> log;
 };
@@ -53,6 +57,9 @@ struct AgentStats {
   uint64_t leaf_callers_recovered = 0;
   uint64_t symbolize_errors = 0;
   uint64_t events = 0;
+  uint64_t dwarf_processes = 0;      // processes switched to DWARF unwinding
+  uint64_t dwarf_stacks = 0;         // stack copies unwound
+  uint64_t dwarf_dropped = 0;        // stack copies dropped (pending table full)
 };
 
 class Agent {
@@ -71,6 +78,8 @@ class Agent {
  private:
   Agent() = default;
   void OnEvent(const hearth_event& e);
+  void OnStackSample(const hearth_stack_sample& s);
+  void ChooseUnwinders();
   const ProcessInfo* Lookup(uint32_t pid);
   absl::Status DrainOnce(int64_t start_ns, int64_t end_ns);
   void Log(std::string_view message);
@@ -88,11 +97,16 @@ class Agent {
   std::unique_ptr<Assembler> assembler_;
   ProcessReader reader_;
   std::unique_ptr<BpfSampler> sampler_;
+  std::unique_ptr<DwarfUnwinder> dwarf_;
 
   mutable std::mutex mu_;  // guards processes_, stats_, assembler_'s unwind stats
   // Node-based: Lookup hands out pointers that must survive later inserts.
   absl::node_hash_map<uint32_t, Entry> processes_;
   AgentStats stats_;
+  // DWARF-unwound samples since the last drain, aggregated: key bytes -> index.
+  std::vector<RawSample> pending_;
+  absl::flat_hash_map<std::string, size_t> pending_index_;
+  absl::flat_hash_map<uint32_t, bool> dwarf_pids_;
   int64_t log_window_ns_ = 0;
   int log_count_ = 0;
 };

@@ -216,8 +216,12 @@ TEST_F(AgentE2ETest, ProfilesWorkloadsEndToEnd) {
     EXPECT_GT(alpha + beta, total * 8 / 10) << "most samples should have the whole chain";
     const double share = static_cast<double>(alpha) / static_cast<double>(alpha + beta);
     EXPECT_NEAR(share, 0.75, 0.1) << "alpha " << alpha << " beta " << beta;
+    EXPECT_THAT(processes->body, testing::ContainsRegex(fmt::format(
+        "\\{{\"pid\":{},[^}}]*\"unwind_method\":\"frame_pointer\"", cpu_fp_pid)));
   }
-  // 2. C without frame pointers: the leaf is exact; its caller is recovered from [sp].
+  // 2. C without frame pointers: frame-pointer walks break (the leaf is exact and its
+  //    caller recovered from [sp]), so after the first interval the agent switches the
+  //    process to DWARF CFI unwinding, which gives whole chains again.
   {
     Folded f = Query(port, fmt::format("{{pid=\"{}\"}}", cpu_nofp_pid));
     const int64_t total = Sum(f, "");
@@ -229,10 +233,15 @@ TEST_F(AgentE2ETest, ProfilesWorkloadsEndToEnd) {
       if (EndsWith(stack, "beta_leaf;Spin")) beta += v;
     }
     EXPECT_GT(spin, total * 8 / 10);
-    EXPECT_GT(alpha + beta, spin * 8 / 10) << "leaf callers should be recovered";
+    EXPECT_GT(alpha + beta, spin * 8 / 10) << "callers should be recovered or unwound";
     EXPECT_NEAR(static_cast<double>(alpha) / static_cast<double>(alpha + beta), 0.75, 0.1);
+    const int64_t chains = Sum(f, "main;run_cpu;alpha_mid;alpha_leaf;Spin") +
+                           Sum(f, "main;run_cpu;beta_mid;beta_leaf;Spin");
+    EXPECT_GT(chains, total * 4 / 10) << "DWARF unwinding should give whole chains";
     EXPECT_THAT(processes->body, testing::ContainsRegex(fmt::format(
-        "\\{{\"pid\":{},[^}}]*\"unwind_method\":\"frame_pointer\"[^}}]*\"leaf_callers_recovered\":[1-9]", cpu_nofp_pid)));
+        "\\{{\"pid\":{},[^}}]*\"unwind_method\":\"dwarf\"[^}}]*\"leaf_callers_recovered\":[1-9]",
+        cpu_nofp_pid)));
+    EXPECT_THAT(metrics->body, testing::ContainsRegex("hearth_agent_dwarf_stacks_total [1-9]"));
   }
   // 3. Deep recursion: 40 recursive frames under run_recurse.
   {

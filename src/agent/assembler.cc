@@ -70,7 +70,9 @@ std::vector<AgentProfile> Assembler::Assemble(const std::vector<RawSample>& samp
     }
     us.kernel_frames += s.kernel.size();
     UserFrames uf;
-    if (info.maps.empty()) {
+    if (s.key.user_stack_id == HEARTH_DWARF_STACK_ID) {
+      uf.pcs = s.user;  // unwound with CFI already: exact, nothing to check or recover
+    } else if (info.maps.empty()) {
       uf.pcs = s.user;  // nothing to check against (process unknown)
     } else {
       uf = CleanUserStack(s.user, s.key.leaf_ret, info, read_code_);

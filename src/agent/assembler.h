@@ -31,7 +31,7 @@ struct AgentProfile {
 
 // How one process's stacks were unwound, cumulative.
 struct UnwindStats {
-  std::string method = "frame_pointer";
+  std::string method = "frame_pointer";  // or "dwarf" once switched
   uint64_t stacks = 0;           // aggregated stacks (distinct) seen
   uint64_t frames = 0;           // user frames kept, over those stacks
   uint64_t kernel_frames = 0;
@@ -61,6 +61,7 @@ class Assembler {
                                      const LabelLookup& labels);
 
   const absl::flat_hash_map<uint32_t, UnwindStats>& unwind_stats() const { return unwind_; }
+  UnwindStats& unwind_stats(uint32_t pid) { return unwind_[pid]; }
   void Forget(uint32_t pid) { unwind_.erase(pid); }
   uint64_t symbolize_errors() const { return symbolize_errors_; }
 

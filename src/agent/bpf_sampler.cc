@@ -37,6 +37,14 @@ int OnRingEvent(void* ctx, void* data, size_t size) {
   return 0;
 }
 
+int OnStackSample(void* ctx, void* data, size_t size) {
+  if (size < sizeof(hearth_stack_sample)) return 0;
+  auto* cb = static_cast<BpfSampler::StackSampleCallback*>(ctx);
+  // Used in place: the record stays valid until this callback returns.
+  if (*cb) (*cb)(*static_cast<const hearth_stack_sample*>(data));
+  return 0;
+}
+
 }  // namespace
 
 absl::Status CheckPrerequisites() {
@@ -54,7 +62,8 @@ absl::Status CheckPrerequisites() {
 }
 
 absl::StatusOr<std::unique_ptr<BpfSampler>> BpfSampler::Open(const SamplerOptions& options,
-                                                             EventCallback on_event) {
+                                                             EventCallback on_event,
+                                                             StackSampleCallback on_stack_sample) {
   if (auto s = CheckPrerequisites(); !s.ok()) return s;
   if (options.frequency_hz < 1 || options.frequency_hz > 1000) {
     return absl::InvalidArgumentError(
@@ -65,6 +74,7 @@ absl::StatusOr<std::unique_ptr<BpfSampler>> BpfSampler::Open(const SamplerOption
   }
   std::unique_ptr<BpfSampler> s(new BpfSampler());
   s->on_event_ = std::move(on_event);
+  s->on_stack_sample_ = std::move(on_stack_sample);
   if (auto st = s->Load(options); !st.ok()) return st;
   if (auto st = s->AttachPerfEvents(options.frequency_hz); !st.ok()) return st;
   return s;
@@ -94,9 +104,10 @@ absl::Status BpfSampler::Load(const SamplerOptions& options) {
         fmt::format("cannot attach the exec/exit/sched tracepoints: {}", Errno(err)));
   }
   ring_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), OnRingEvent, &on_event_, nullptr);
-  if (!ring_) {
+  if (!ring_ || ring_buffer__add(ring_, bpf_map__fd(skel_->maps.stack_samples), OnStackSample,
+                                 &on_stack_sample_) != 0) {
     return absl::FailedPreconditionError(
-        fmt::format("cannot open the BPF ring buffer: {}", Errno(errno)));
+        fmt::format("cannot open the BPF ring buffers: {}", Errno(errno)));
   }
   return absl::OkStatus();
 }
@@ -135,6 +146,17 @@ BpfSampler::~BpfSampler() {
   for (int fd : perf_fds_) close(fd);
   if (ring_) ring_buffer__free(ring_);
   if (skel_) hearth_profiler__destroy(skel_);
+}
+
+absl::Status BpfSampler::SetDwarf(uint32_t pid, bool on) {
+  int fd = bpf_map__fd(skel_->maps.dwarf_pids);
+  uint8_t one = 1;
+  int err = on ? bpf_map_update_elem(fd, &pid, &one, BPF_ANY) : bpf_map_delete_elem(fd, &pid);
+  if (err != 0 && !(errno == ENOENT && !on)) {
+    return absl::ResourceExhaustedError(
+        fmt::format("cannot switch process {} to DWARF unwinding: {}", pid, Errno(errno)));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status BpfSampler::PollEvents(int timeout_ms) {
@@ -223,6 +245,8 @@ SamplerStats BpfSampler::stats() const {
   st.lost_user_stacks = sum(HEARTH_STAT_LOST_USTACK);
   st.lost_events = sum(HEARTH_STAT_LOST_EVENTS);
   st.offcpu_intervals = sum(HEARTH_STAT_OFFCPU);
+  st.stack_samples = sum(HEARTH_STAT_STACK_SAMPLES);
+  st.lost_stack_samples = sum(HEARTH_STAT_LOST_STACK_SAMPLES);
   return st;
 }
 

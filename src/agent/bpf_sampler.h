@@ -55,21 +55,28 @@ struct SamplerStats {
   uint64_t lost_user_stacks = 0;
   uint64_t lost_events = 0;
   uint64_t offcpu_intervals = 0;
+  uint64_t stack_samples = 0;
+  uint64_t lost_stack_samples = 0;
 };
 
 class BpfSampler {
  public:
   using EventCallback = std::function<void(const hearth_event&)>;
+  using StackSampleCallback = std::function<void(const hearth_stack_sample&)>;
 
   // Fails with a message a user can act on: PermissionDenied when not root,
   // FailedPrecondition when the kernel lacks BTF or the program does not load.
   static absl::StatusOr<std::unique_ptr<BpfSampler>> Open(const SamplerOptions& options,
-                                                          EventCallback on_event);
+                                                          EventCallback on_event,
+                                                          StackSampleCallback on_stack_sample = {});
   ~BpfSampler();
   BpfSampler(const BpfSampler&) = delete;
   BpfSampler& operator=(const BpfSampler&) = delete;
 
-  // Delivers pending process events to the callback; waits up to timeout_ms for one.
+  // Switches a process to sending stack copies (DWARF unwinding) or back to frame pointers.
+  absl::Status SetDwarf(uint32_t pid, bool on);
+  // Delivers pending process events and stack samples to the callbacks; waits up to
+  // timeout_ms for one.
   absl::Status PollEvents(int timeout_ms);
   // Flips buffers and returns everything aggregated since the previous Drain.
   absl::StatusOr<std::vector<RawSample>> Drain();
@@ -87,6 +94,7 @@ class BpfSampler {
   std::vector<int> perf_fds_;
   std::vector<::bpf_link*> links_;
   EventCallback on_event_;
+  StackSampleCallback on_stack_sample_;
   uint32_t active_ = 0;
 };
 

@@ -228,6 +228,14 @@ std::string Metrics(const agent::Agent& a, const AgentOutbox& out) {
           "User stacks cut where the frame-pointer walk left the process's code.", s.unwind_truncated);
   counter("hearth_agent_leaf_callers_recovered_total",
           "Callers of frameless leaf functions recovered from the stack pointer.", s.leaf_callers_recovered);
+  gauge("hearth_agent_dwarf_processes", "Processes unwound with DWARF CFI (no frame pointers).",
+        static_cast<double>(s.dwarf_processes));
+  counter("hearth_agent_dwarf_stacks_total", "Stack copies unwound with DWARF CFI.", s.dwarf_stacks);
+  m += "# HELP hearth_agent_dwarf_dropped_total Stack copies dropped, by reason.\n"
+       "# TYPE hearth_agent_dwarf_dropped_total counter\n";
+  m += fmt::format("hearth_agent_dwarf_dropped_total{{reason=\"pending_full\"}} {}\n", s.dwarf_dropped);
+  m += fmt::format("hearth_agent_dwarf_dropped_total{{reason=\"ring_full\"}} {}\n",
+                   s.kernel.lost_stack_samples);
   counter("hearth_agent_process_read_errors_total", "Processes whose /proc could not be read.",
           s.process_read_errors);
   counter("hearth_agent_symbolize_errors_total", "Profiles that could not be symbolized.", s.symbolize_errors);

@@ -49,6 +49,18 @@ struct {
 } events SEC(".maps");
 
 struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, HEARTH_MAX_DWARF_PIDS);
+  __type(key, __u32);
+  __type(value, __u8);
+} dwarf_pids SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, HEARTH_STACK_SAMPLES_BYTES);
+} stack_samples SEC(".maps");
+
+struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
   __uint(max_entries, HEARTH_STAT_MAX);
   __type(key, __u32);
@@ -134,6 +146,39 @@ static __always_inline __s32 stack_id(void* ctx, __u32 buffer, __u64 flags, __u3
   return (__s32)id;
 }
 
+// For a dwarf_pids process: registers, kernel stack and a copy of the top of the user stack
+// to user space. False if it could not be sent (the caller falls back to frame pointers).
+static __always_inline bool send_stack_sample(void* ctx, struct task_struct* task, __u32 pid,
+                                              __u32 tid) {
+  struct pt_regs* regs = (struct pt_regs*)bpf_task_pt_regs(task);
+  if (!regs) return false;
+  struct hearth_stack_sample* e = bpf_ringbuf_reserve(&stack_samples, sizeof(*e), 0);
+  if (!e) {
+    count_stat(HEARTH_STAT_LOST_STACK_SAMPLES);
+    return false;
+  }
+  e->pid = pid;
+  e->tid = tid;
+  e->ip = BPF_CORE_READ(regs, ip);
+  e->sp = BPF_CORE_READ(regs, sp);
+  e->bp = BPF_CORE_READ(regs, bp);
+  bpf_get_current_comm(e->comm, sizeof(e->comm));
+  long k = bpf_get_stack(ctx, e->kstack, sizeof(e->kstack), 0);
+  e->kstack_bytes = k > 0 ? (__u32)k : 0;
+  // The copy may run past the top of the stack mapping: retry smaller.
+  e->stack_bytes = 0;
+  if (bpf_probe_read_user(e->stack, HEARTH_STACK_COPY, (void*)e->sp) == 0) {
+    e->stack_bytes = HEARTH_STACK_COPY;
+  } else if (bpf_probe_read_user(e->stack, HEARTH_STACK_COPY / 4, (void*)e->sp) == 0) {
+    e->stack_bytes = HEARTH_STACK_COPY / 4;
+  } else if (bpf_probe_read_user(e->stack, 512, (void*)e->sp) == 0) {
+    e->stack_bytes = 512;
+  }
+  bpf_ringbuf_submit(e, 0);
+  count_stat(HEARTH_STAT_STACK_SAMPLES);
+  return true;
+}
+
 SEC("perf_event")
 int hearth_sample(struct bpf_perf_event_data* ctx) {
   __u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -142,6 +187,12 @@ int hearth_sample(struct bpf_perf_event_data* ctx) {
   if (pid == 0 || pid == self_pid) return 0;  // idle, or ourselves
   count_stat(HEARTH_STAT_SAMPLES);
 
+  struct task_struct* task = bpf_get_current_task_btf();
+  bool sent = false;
+  if (bpf_map_lookup_elem(&dwarf_pids, &pid) && BPF_CORE_READ(task, mm)) {
+    sent = send_stack_sample(ctx, task, pid, tid);
+  }
+
   struct hearth_agg_key key = {};
   key.pid = pid;
   key.tid = tid;
@@ -149,8 +200,8 @@ int hearth_sample(struct bpf_perf_event_data* ctx) {
   bpf_get_current_comm(key.comm, sizeof(key.comm));
 
   __u32 buffer = active & 1;
+  if (sent) goto known;
   key.kern_stack_id = stack_id(ctx, buffer, 0, HEARTH_STAT_LOST_KSTACK);
-  struct task_struct* task = bpf_get_current_task_btf();
   if (BPF_CORE_READ(task, mm)) {
     key.user_stack_id = stack_id(ctx, buffer, BPF_F_USER_STACK, HEARTH_STAT_LOST_USTACK);
     key.leaf_ret = read_leaf_ret(task);
@@ -159,6 +210,7 @@ int hearth_sample(struct bpf_perf_event_data* ctx) {
   }
   add_to_counts(buffer, &key, 0);
 
+known:
   if (!bpf_map_lookup_elem(&known_pids, &pid)) {
     __u8 one = 1;
     bpf_map_update_elem(&known_pids, &pid, &one, BPF_ANY);

@@ -9,6 +9,11 @@
 //   stacks[active] : stack id ──► u64[127]    waits, then drains and clears the other)
 //
 //   tp_btf sched_process_{exec,exit,fork} + "first sample of a pid" ──► events (RINGBUF)
+//
+//   pids in dwarf_pids (binaries without frame pointers, chosen by user space): instead of
+//   a frame-pointer walk, the sample carries registers + a copy of the top of the user
+//   stack + the kernel stack ──► stack_samples (RINGBUF), unwound in user space with
+//   DWARF CFI (dwarf_unwinder.h).
 #pragma once
 
 #define HEARTH_MAX_STACK_DEPTH 127
@@ -18,6 +23,11 @@
 #define HEARTH_MAX_PIDS 16384     // known_pids LRU
 #define HEARTH_MAX_OFFCPU 16384   // threads switched out and being timed
 #define HEARTH_EVENTS_BYTES (256 * 1024)
+#define HEARTH_MAX_DWARF_PIDS 4096
+#define HEARTH_STACK_COPY 8192                      // bytes of user stack copied per sample
+#define HEARTH_STACK_SAMPLES_BYTES (4 * 1024 * 1024)
+// user_stack_id of aggregated entries whose user stack was unwound with DWARF CFI.
+#define HEARTH_DWARF_STACK_ID (-100)
 
 enum hearth_sample_kind {
   HEARTH_KIND_CPU = 0,     // one perf_event sample
@@ -59,6 +69,20 @@ struct hearth_event {
   char comm[HEARTH_COMM_LEN];
 };
 
+// One sample of a dwarf_pids process (see above).
+struct hearth_stack_sample {
+  __u32 pid;
+  __u32 tid;
+  __u64 ip;
+  __u64 sp;
+  __u64 bp;
+  __u32 kstack_bytes;  // bytes of kstack used (8 per frame)
+  __u32 stack_bytes;   // bytes of stack copied from sp
+  char comm[HEARTH_COMM_LEN];
+  __u64 kstack[HEARTH_MAX_STACK_DEPTH];
+  __u8 stack[HEARTH_STACK_COPY];
+};
+
 // Indices into the `stats` per-CPU array.
 enum hearth_stat {
   HEARTH_STAT_SAMPLES = 0,
@@ -67,5 +91,7 @@ enum hearth_stat {
   HEARTH_STAT_LOST_USTACK = 3,     // user stack id failed
   HEARTH_STAT_LOST_EVENTS = 4,     // ring buffer full
   HEARTH_STAT_OFFCPU = 5,          // off-cpu intervals recorded
+  HEARTH_STAT_STACK_SAMPLES = 6,   // stack copies sent for DWARF unwinding
+  HEARTH_STAT_LOST_STACK_SAMPLES = 7,  // stack_samples full: fell back to frame pointers
   HEARTH_STAT_MAX = 8,
 };
