@@ -63,7 +63,8 @@ for r in $(seq "$rounds"); do
     sleep 1
     if [ $c != none ]; then
       stop_profiler
-      read -r pu ps pm < "$tmp/ptime" || true
+      # GNU time puts "Command exited with non-zero status N" first when perf exits so.
+      read -r pu ps pm < <(tail -1 "$tmp/ptime") || true
       pcpu[$c]+="$(awk -v u="$pu" -v s="$ps" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f", (u + s) / (b - a + 3) * 100}') "
       prss[$c]+="$pm "
     fi
@@ -88,6 +89,24 @@ for c in "${configs[@]}"; do
     printf '%-8s %-28s %-9.3f %-22.3f %.1f\n' $c "$m ($lo..$hi)" "$ratio" "$pm" "$(awk -v r="$rmax" 'BEGIN {printf "%.1f", r / 1024}')"
   fi
 done
+# Steady state: the agent at 19 Hz for 60 s on this host as it is (whatever runs on it),
+# its own CPU between t=15 s and t=60 s (after start-up: BPF load, kallsyms, first
+# symbolization of every running binary) and its RSS, from its /metrics.
+metric() { curl -s localhost:17079/metrics | awk -v m="$1" '$1 == m {print $2}'; }
+$hearth agent --frequency 19 --interval 10s --server http://127.0.0.1:9 --metrics-addr 127.0.0.1:17079 \
+  --duration 62s >"$tmp/steady.log" 2>&1 &
+steady=$!
+sleep 15
+c0=$(metric hearth_agent_cpu_seconds_total)
+sleep 45
+c1=$(metric hearth_agent_cpu_seconds_total)
+rss=$(metric hearth_agent_resident_memory_bytes)
+peak=$(metric hearth_agent_max_resident_memory_bytes)
+wait $steady || true
+awk -v a="$c0" -v b="$c1" -v r="$rss" -v p="$peak" 'BEGIN {
+  printf "\nagent19 steady state (t=15..60 s): cpu %.3f%% of one core; rss %.1f MiB, peak %.1f MiB\n",
+         (b - a) / 45 * 100, r / 1048576, p / 1048576 }'
+
 echo
 echo "workload: $workload iters $iters (fixed work; its CPU time includes the sampling interrupts it absorbs);"
 echo "profiler cpu % = its user+sys over its lifetime (incl. 2 s start-up) per wall second, of one core."

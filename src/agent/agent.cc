@@ -1,5 +1,6 @@
 #include "agent/agent.h"
 
+#include <malloc.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -297,6 +298,8 @@ absl::Status Agent::DrainOnce(int64_t start_ns, int64_t end_ns) {
     ChooseUnwinders();
     stats_.processes = processes_.size();
   }
+  // Symbolizing a drain's worth of new binaries allocates and frees a lot; hand it back.
+  malloc_trim(0);
   if (!profiles.empty() && sink_) sink_(std::move(profiles));
   return absl::OkStatus();
 }

@@ -36,6 +36,15 @@ const std::string kSrc = HEARTH_SOURCE_DIR;
 struct Child {
   pid_t pid = -1;
   std::string log;
+  Child() = default;
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  Child(Child&& o) noexcept : pid(o.pid), log(std::move(o.log)) { o.pid = -1; }
+  Child& operator=(Child&& o) noexcept {
+    std::swap(pid, o.pid);
+    std::swap(log, o.log);
+    return *this;
+  }
   static Child Start(const std::vector<std::string>& argv, const std::string& log,
                      const std::vector<std::string>& env = {}) {
     Child c;
@@ -186,10 +195,23 @@ TEST_F(AgentE2ETest, ProfilesWorkloadsEndToEnd) {
   Child forker = Child::Start({fp, "fork", secs}, dir + "/fork.log");
   Child go = Child::Start({go_bin, secs}, dir + "/go.log");
   Child block = Child::Start({fp, "block", secs}, dir + "/block.log");
+  // JIT frames: Node writes /tmp/perf-<pid>.map with --perf-basic-prof.
+  const bool have_node = std::system("command -v node > /dev/null 2>&1") == 0;
+  Child node;
+  if (have_node) {
+    node = Child::Start({"/bin/sh", "-c",
+                         "exec node --perf-basic-prof -e 'function hotJsLoop(n) { let x = 0; "
+                         "for (let i = 0; i < n; i++) x = (x * 31 + i) % 1000003; return x; } "
+                         "const end = Date.now() + " + secs + "000; let s = 0; "
+                         "while (Date.now() < end) s += hotJsLoop(100000); console.log(s)'"},
+                        dir + "/node.log");
+  }
+  const pid_t node_pid = node.pid;
   const pid_t block_pid = block.pid;
   const pid_t cpu_fp_pid = cpu_fp.pid, cpu_nofp_pid = cpu_nofp.pid, recurse_pid = recurse.pid,
               sys_pid = sys.pid, go_pid = go.pid;
   for (Child* c : {&cpu_fp, &cpu_nofp, &recurse, &sys, &forker, &go, &block}) ASSERT_EQ(c->Wait(), 0) << c->Log();
+  if (have_node) ASSERT_EQ(node.Wait(), 0) << node.Log();
 
   // Per-process unwinding report, while the agent still runs.
   std::this_thread::sleep_for(std::chrono::seconds(3));
@@ -288,6 +310,12 @@ TEST_F(AgentE2ETest, ProfilesWorkloadsEndToEnd) {
     // 8 s of wall time, nearly all asleep; the last interval may be cut at the flip.
     EXPECT_GT(blocked, 4'000'000'000) << "blocked ns under main and nanosleep";
     EXPECT_LT(Sum(f, ""), 9'000'000'000);
+  }
+  // 8. JIT frames named from /tmp/perf-<pid>.map.
+  if (have_node) {
+    Folded f = Query(port, fmt::format("{{pid=\"{}\"}}", node_pid));
+    EXPECT_GT(Sum(f, "hotJsLoop"), Sum(f, "") / 4) << "JIT frames should be named from the perf map";
+    unlink(fmt::format("/tmp/perf-{}.map", node_pid).c_str());
   }
   server.Kill(SIGTERM);
   server.Wait();

@@ -2,6 +2,9 @@
 
 #include <map>
 #include <memory>
+#include <optional>
+
+#include <unistd.h>
 
 #include "base/fmt.h"
 #include "profile/builder.h"
@@ -15,10 +18,24 @@ constexpr size_t kMaxUnwindReports = 16384;
 
 struct Building {
   std::unique_ptr<profile::ProfileBuilder> builder;
+  std::optional<std::string> perf_map;  // "" if the process has none; unset: not looked yet
   const ProcessInfo* process = nullptr;
   uint32_t kernel_mapping = profile::kNone;
   absl::flat_hash_map<const MapEntry*, uint32_t> mappings;
 };
+
+// Anonymous executable memory is JIT code: when the process writes a perf map (Node with
+// --perf-basic-prof, Java with a perf-map agent), the mapping is named after it so the
+// symbolizer reads names from it.
+std::string MappingName(const ProcessInfo& p, const MapEntry& m, std::optional<std::string>* perf_map) {
+  const bool anonymous = m.path.empty() || m.path.rfind("[anon", 0) == 0 || m.path == "//anon";
+  if (!anonymous) return m.path;
+  if (!perf_map->has_value()) {
+    std::string path = fmt::format("/tmp/perf-{}.map", p.pid);
+    *perf_map = access(path.c_str(), R_OK) == 0 ? path : "";
+  }
+  return (*perf_map)->empty() ? "//anon" : **perf_map;
+}
 
 void SetHeader(profile::ProfileBuilder& b, uint32_t kind, const AssembleOptions& o) {
   profile::Profile& p = b.profile();
@@ -93,7 +110,7 @@ std::vector<AgentProfile> Assembler::Assemble(const std::vector<RawSample>& samp
           m.memory_start = me->start;
           m.memory_limit = me->end;
           m.file_offset = me->offset;
-          m.filename = pb.Str(me->path.empty() ? "//anon" : me->path);
+          m.filename = pb.Str(MappingName(info, *me, &b.perf_map));
           m.build_id = pb.Str(me->build_id);
           it->second = pb.AddMapping(m);
         }
