@@ -102,10 +102,11 @@ sleep 45
 c1=$(metric hearth_agent_cpu_seconds_total)
 rss=$(metric hearth_agent_resident_memory_bytes)
 peak=$(metric hearth_agent_max_resident_memory_bytes)
+anon=$(metric hearth_agent_anon_memory_bytes)
 wait $steady || true
-awk -v a="$c0" -v b="$c1" -v r="$rss" -v p="$peak" 'BEGIN {
-  printf "\nagent19 steady state (t=15..60 s): cpu %.3f%% of one core; rss %.1f MiB, peak %.1f MiB\n",
-         (b - a) / 45 * 100, r / 1048576, p / 1048576 }'
+awk -v a="$c0" -v b="$c1" -v r="$rss" -v p="$peak" -v n="$anon" 'BEGIN {
+  printf "\nagent19 steady state (t=15..60 s): cpu %.3f%% of one core; rss %.1f MiB (anonymous %.1f MiB), peak %.1f MiB\n",
+         (b - a) / 45 * 100, r / 1048576, n / 1048576, p / 1048576 }'
 
 echo
 echo "workload: $workload iters $iters (fixed work; its CPU time includes the sampling interrupts it absorbs);"

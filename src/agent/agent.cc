@@ -43,7 +43,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Open(AgentOptions options, Sink si
   }
   if (options.symbols.kallsyms_path.empty()) options.symbols.kallsyms_path = "/proc/kallsyms";
   // Open ELF files dominate the agent's memory; a host's hot binaries are few.
-  options.symbols.max_open_files = std::min<size_t>(options.symbols.max_open_files, 16);
+  options.symbols.max_open_files = std::min<size_t>(options.symbols.max_open_files, 8);
   // Binaries are opened by their mapped paths only: a separate debug file found by build id
   // (libc6-dbg's) is taken as the binary by the file finder and then fails the mapping
   // check, leaving the whole library unnamed; the binaries' own .symtab/.dynsym name it.
@@ -213,6 +213,29 @@ void Agent::ChooseUnwinders() {
   stats_.dwarf_processes = dwarf_pids_.size();
 }
 
+void Agent::KeepMemoryBudget() {
+  // Symbolizing a drain's worth of new binaries allocates and frees a lot; hand it back.
+  malloc_trim(0);
+  if (options_.memory_budget_bytes == 0) return;
+  int64_t pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  if (static_cast<uint64_t>(resident) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) <=
+      options_.memory_budget_bytes) {
+    return;
+  }
+  // Over budget: drop the opened binaries (mapped files and their indexes). Results already
+  // built hold their own strings, so nothing points into what is dropped.
+  std::lock_guard<std::mutex> lock(mu_);
+  symbolizer_ = std::make_unique<symbolize::LocalSymbolizer>(options_.symbols);
+  assembler_->set_symbolizer(symbolizer_.get());
+  dwarf_->Clear();
+  ++stats_.cache_resets;
+  malloc_trim(0);
+}
+
 const ProcessInfo* Agent::Lookup(uint32_t pid) {
   auto it = processes_.find(pid);
   if (it == processes_.end() || it->second.stale) {
@@ -298,8 +321,7 @@ absl::Status Agent::DrainOnce(int64_t start_ns, int64_t end_ns) {
     ChooseUnwinders();
     stats_.processes = processes_.size();
   }
-  // Symbolizing a drain's worth of new binaries allocates and frees a lot; hand it back.
-  malloc_trim(0);
+  KeepMemoryBudget();
   if (!profiles.empty() && sink_) sink_(std::move(profiles));
   return absl::OkStatus();
 }

@@ -43,6 +43,9 @@ struct AgentOptions {
   // Switch processes whose frame-pointer walks mostly break (code without frame pointers)
   // to DWARF CFI unwinding of stack copies.
   bool dwarf_auto = true;
+  // When the agent's resident memory is above this after a drain, the symbol and unwind
+  // caches are dropped (the binaries they map are most of it); 0 = never.
+  uint64_t memory_budget_bytes = 40ull << 20;
   // One line per message (rate-limited by the agent); default stderr.
   std::function<void(std::string_view)> log;
 };
@@ -60,6 +63,7 @@ struct AgentStats {
   uint64_t dwarf_processes = 0;      // processes switched to DWARF unwinding
   uint64_t dwarf_stacks = 0;         // stack copies unwound
   uint64_t dwarf_dropped = 0;        // stack copies dropped (pending table full)
+  uint64_t cache_resets = 0;         // symbol caches dropped to stay in the memory budget
 };
 
 class Agent {
@@ -80,6 +84,7 @@ class Agent {
   void OnEvent(const hearth_event& e);
   void OnStackSample(const hearth_stack_sample& s);
   void ChooseUnwinders();
+  void KeepMemoryBudget();
   const ProcessInfo* Lookup(uint32_t pid);
   absl::Status DrainOnce(int64_t start_ns, int64_t end_ns);
   void Log(std::string_view message);

@@ -60,6 +60,7 @@ class Assembler {
                                      const AssembleOptions& options, const ProcessLookup& process,
                                      const LabelLookup& labels);
 
+  void set_symbolizer(symbolize::Symbolizer* symbolizer) { symbolizer_ = symbolizer; }
   const absl::flat_hash_map<uint32_t, UnwindStats>& unwind_stats() const { return unwind_; }
   UnwindStats& unwind_stats(uint32_t pid) { return unwind_[pid]; }
   void Forget(uint32_t pid) { unwind_.erase(pid); }

@@ -98,6 +98,8 @@ DwarfUnwinder::~DwarfUnwinder() = default;
 
 void DwarfUnwinder::Forget(uint32_t pid) { sessions_.erase(pid); }
 
+void DwarfUnwinder::Clear() { sessions_.clear(); }
+
 static bool SameMaps(const std::vector<MapEntry>& a, const std::vector<MapEntry>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {

@@ -33,6 +33,7 @@ class DwarfUnwinder {
   // Frames innermost first (at least the sampled pc when it is a user address).
   std::vector<uint64_t> Unwind(const ProcessInfo& p, const hearth_stack_sample& s);
   void Forget(uint32_t pid);
+  void Clear();
 
  private:
   struct Session;

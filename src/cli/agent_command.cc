@@ -192,6 +192,20 @@ absl::StatusOr<std::unique_ptr<exporter::Exporter>> MakeExporter(const AgentConf
   return std::unique_ptr<exporter::Exporter>(std::move(*e));
 }
 
+// Anonymous resident memory (the agent's own heap; the rest of RSS is file pages of the
+// binaries it reads, which the kernel can drop).
+int64_t RssAnonBytes() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("RssAnon:", 0) == 0) {
+      int64_t kb = 0;
+      std::istringstream(line.substr(8)) >> kb;
+      return kb * 1024;
+    }
+  }
+  return 0;
+}
+
 // CPU seconds and peak RSS of this process.
 void SelfUsage(double* cpu_seconds, int64_t* max_rss_bytes, int64_t* rss_bytes) {
   rusage ru;
@@ -236,6 +250,8 @@ std::string Metrics(const agent::Agent& a, const AgentOutbox& out) {
   m += fmt::format("hearth_agent_dwarf_dropped_total{{reason=\"pending_full\"}} {}\n", s.dwarf_dropped);
   m += fmt::format("hearth_agent_dwarf_dropped_total{{reason=\"ring_full\"}} {}\n",
                    s.kernel.lost_stack_samples);
+  counter("hearth_agent_cache_resets_total",
+          "Symbol caches dropped to keep the agent within its memory budget.", s.cache_resets);
   counter("hearth_agent_process_read_errors_total", "Processes whose /proc could not be read.",
           s.process_read_errors);
   counter("hearth_agent_symbolize_errors_total", "Profiles that could not be symbolized.", s.symbolize_errors);
@@ -253,6 +269,9 @@ std::string Metrics(const agent::Agent& a, const AgentOutbox& out) {
   gauge("hearth_agent_resident_memory_bytes", "Resident memory of the agent.", static_cast<double>(rss));
   gauge("hearth_agent_max_resident_memory_bytes", "Peak resident memory of the agent.",
         static_cast<double>(max_rss));
+  gauge("hearth_agent_anon_memory_bytes",
+        "Anonymous resident memory of the agent (RSS without file pages of the binaries it reads).",
+        static_cast<double>(RssAnonBytes()));
   return m;
 }
 
