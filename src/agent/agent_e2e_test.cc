@@ -200,7 +200,7 @@ TEST_F(AgentE2ETest, ProfilesWorkloadsEndToEnd) {
   Child node;
   if (have_node) {
     node = Child::Start({"/bin/sh", "-c",
-                         "exec node --perf-basic-prof -e 'function hotJsLoop(n) { let x = 0; "
+                         "cd " + dir + " && exec node --perf-basic-prof -e 'function hotJsLoop(n) { let x = 0; "
                          "for (let i = 0; i < n; i++) x = (x * 31 + i) % 1000003; return x; } "
                          "const end = Date.now() + " + secs + "000; let s = 0; "
                          "while (Date.now() < end) s += hotJsLoop(100000); console.log(s)'"},
