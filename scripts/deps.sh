@@ -10,6 +10,8 @@ packages=(
   libabsl-dev libfmt-dev libre2-dev libdeflate-dev zlib1g-dev libzstd-dev
   libprotobuf-dev protobuf-compiler libcli11-dev libsimdjson-dev libelf-dev libdw-dev
   libgrpc++-dev libcpp-httplib-dev libssl-dev libbrotli-dev libyaml-cpp-dev
+  # the eBPF agent: libbpf, bpftool (vmlinux.h, skeletons); perf for its benchmark
+  libbpf-dev bpftool linux-perf
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev golang-go time curl
 )

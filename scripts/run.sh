@@ -2,6 +2,8 @@
 # The main job: build, then run `hearth server` with embedded storage in ./hearth-data
 # (HEARTH_DATA overrides; the bundled Go profiles are imported into a new one), print where
 # to push and how to query, and serve until Ctrl-C (which shuts down gracefully).
+# As root it also starts `hearth agent` against it, so this machine's processes show up
+# within a minute (HEARTH_AGENT=0 turns that off).
 #   HEARTH_HTTP_PORT (4040) and HEARTH_GRPC_PORT (4317) move the listeners.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,12 +24,27 @@ fi
 
 build/hearth server --data "$data" --http-addr ":$http_port" --grpc-addr ":$grpc_port" --no-otlp-http &
 server=$!
-trap 'kill -TERM $server 2>/dev/null; wait $server' INT TERM
+agent=""
+trap 'kill -TERM $agent $server 2>/dev/null; wait $agent $server' INT TERM
 for _ in $(seq 100); do
   curl -fs "$url/ready" >/dev/null 2>&1 && break
   kill -0 $server 2>/dev/null || { echo "hearth server exited" >&2; exit 1; }
   sleep 0.1
 done
+
+# The eBPF agent: every process on this machine, sent to the server every 10 s.
+if [ "${HEARTH_AGENT:-1}" != 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    build/hearth agent --server "$url" &
+    agent=$!
+    agent_msg="hearth agent is profiling this machine (pid $agent): see
+  its services             curl '$url/api/v1/label_values?name=service_name&from=now-5m'
+  agent metrics            curl localhost:7071/metrics ; curl localhost:7071/processes"
+  else
+    agent_msg="Not root, so the eBPF agent was not started. To profile this machine:
+  sudo $(pwd)/build/hearth agent --server $url"
+  fi
+fi
 
 cpu='process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="cpuburn"}'
 cat <<MSG
@@ -45,6 +62,8 @@ Query:
   pprof for go tool pprof  curl -G $url/api/v1/merge --data-urlencode 'query=$cpu' -d from=now-1d -d format=pprof -o cpu.pb.gz
   Grafana                  add a "Grafana Pyroscope" data source with URL $url
   server metrics           curl $url/metrics
+
+${agent_msg:-}
 
 Ctrl-C stops the server (it flushes first).
 MSG

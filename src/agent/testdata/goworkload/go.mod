@@ -1,0 +1,3 @@
+module hearth.dev/agent/goworkload
+
+go 1.19
