@@ -15,12 +15,12 @@
 #include "agent/agent.h"
 #include "agent/relabel.h"
 #include "base/fmt.h"
+#include "base/quantity.h"
 #include "base/strings.h"
 #include "cli/agent_export.h"
 #include "export/otlp_grpc_exporter.h"
 #include "export/otlp_http_exporter.h"
 #include "export/pyroscope_exporter.h"
-#include "query/time.h"
 
 namespace hearth::cli {
 namespace {
@@ -65,7 +65,7 @@ int Fail(const absl::Status& s) {
 
 absl::Status SetDuration(const std::string& text, const char* what, int64_t* out) {
   if (text.empty()) return absl::OkStatus();
-  auto d = query::ParseDuration(text);
+  auto d = ParseDuration(text);
   if (!d.ok() || *d <= 0) {
     return absl::InvalidArgumentError(fmt::format("{}: bad duration \"{}\"", what, text));
   }

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <string>
 
+#include "base/rpc_status.h"
+
 namespace hearth::cli {
 namespace {
 
@@ -73,7 +75,7 @@ void AgentOutbox::Run() {
         dropped_ += batch.items.size();
         break;
       }
-      auto delay = backoff_.NextDelay(SteadyNs(), exporter::RetryAfter(s).value_or(0));
+      auto delay = backoff_.NextDelay(SteadyNs(), RetryDelay(s).value_or(0));
       lock.lock();
       bool give_up = !delay || (stopping_ && SteadyNs() + (delay ? *delay : 0) >= deadline_ns_);
       if (give_up) {
