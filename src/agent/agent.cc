@@ -44,10 +44,6 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Open(AgentOptions options, Sink si
   if (options.symbols.kallsyms_path.empty()) options.symbols.kallsyms_path = "/proc/kallsyms";
   // Open ELF files dominate the agent's memory; a host's hot binaries are few.
   options.symbols.max_open_files = std::min<size_t>(options.symbols.max_open_files, 8);
-  // Binaries are opened by their mapped paths only: a separate debug file found by build id
-  // (libc6-dbg's) is taken as the binary by the file finder and then fails the mapping
-  // check, leaving the whole library unnamed; the binaries' own .symtab/.dynsym name it.
-  options.symbols.files.debug_file_directories.clear();
   utsname u;
   if (uname(&u) == 0) a->kernel_release_ = u.release;
   a->options_ = std::move(options);

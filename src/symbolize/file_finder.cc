@@ -97,10 +97,13 @@ std::vector<std::string> FileFinder::BinaryCandidates(const Module& m) const {
     if (!base.empty() && base != "." && base != "..") out.push_back(Join(dir, base));
     if (safe_path) out.push_back(Join(dir, m.path));
   }
+  // The mapped file itself before a separate debug file found by build id: the debug file
+  // has the symbols but not the code (its sections are NOBITS), so it is the binary only
+  // when the real one is not here; FindDebugFile pairs them otherwise.
+  if (options_.use_mapping_paths && m.path.starts_with("/")) out.push_back(m.path);
   if (has_id) {
     for (std::string& p : BuildIdPaths(m.build_id)) out.push_back(std::move(p));
   }
-  if (options_.use_mapping_paths && m.path.starts_with("/")) out.push_back(m.path);
   // First occurrence wins.
   std::vector<std::string> unique;
   for (std::string& p : out) {

@@ -123,6 +123,14 @@ TEST(LocalSymbolizerTest, SearchPathLayouts) {
   ASSERT_GE(c.size(), 4u);
   EXPECT_EQ(c[0], dir.Path(kPerfBuildId + "/perf_workload"));
   EXPECT_EQ(c.back(), dir.Path("opt/w/perf_workload"));
+  // A debug file by build id comes after the mapped file itself (it has no code).
+  o.files.debug_file_directories = {"/usr/lib/debug"};
+  o.files.use_mapping_paths = true;
+  c = FileFinder(o.files).BinaryCandidates(PerfWorkloadModule("/opt/w/perf_workload"));
+  ASSERT_GE(c.size(), 2u);
+  EXPECT_EQ(c[c.size() - 2], "/opt/w/perf_workload");
+  EXPECT_EQ(c.back(), "/usr/lib/debug/.build-id/" + kPerfBuildId.substr(0, 2) + "/" +
+                          kPerfBuildId.substr(2) + ".debug");
   // Paths from a profile cannot climb out of a search directory.
   for (const std::string& p : finder.BinaryCandidates(Module{.path = "../../etc/passwd"})) {
     EXPECT_EQ(p.find(".."), std::string::npos) << p;
