@@ -7,13 +7,12 @@
 #include <google/protobuf/arena.h>
 #include <malloc.h>
 
-#include <cstdio>
-#include <map>
 #include <string>
 #include <vector>
 
 #include "base/compress.h"
 #include "base/file.h"
+#include "bench/ratio_reporter.h"
 #include "bench/synth.h"
 #include "profile/pprof_codec.h"
 #include "proto/pprof_bench.pb.h"  // generated from bench/proto/pprof_bench.proto
@@ -43,7 +42,7 @@ std::vector<Input>& Inputs() {
   return inputs;
 }
 
-void BM_Hearth(benchmark::State& state) {
+void BM_Decode_Hearth(benchmark::State& state) {
   const Input& in = Inputs()[state.range(0)];
   for (auto _ : state) {
     auto p = hearth::profile::DecodePprofUncompressed(in.raw);
@@ -54,7 +53,7 @@ void BM_Hearth(benchmark::State& state) {
   state.SetLabel(in.name);
 }
 
-void BM_Protobuf(benchmark::State& state) {
+void BM_Decode_Protobuf(benchmark::State& state) {
   const Input& in = Inputs()[state.range(0)];
   for (auto _ : state) {
     google::protobuf::Arena arena;
@@ -72,37 +71,8 @@ void Args(benchmark::internal::Benchmark* b) {
   for (size_t i = 0; i < Inputs().size(); ++i) b->Arg(static_cast<int>(i));
 }
 
-BENCHMARK(BM_Hearth)->Apply(Args);
-BENCHMARK(BM_Protobuf)->Apply(Args);
-
-// Collects per-input times so main() can print hearth/protobuf ratios.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& r : runs) {
-      std::string name = r.benchmark_name();
-      double ns = r.GetAdjustedRealTime();
-      size_t slash = name.find('/');
-      std::string arg = name.substr(slash + 1);
-      (name.starts_with("BM_Hearth") ? hearth_ : protobuf_)[arg] = ns;
-      labels_[arg] = r.report_label;
-    }
-  }
-  void PrintRatios() const {
-    std::printf("\n%-40s %14s %14s %8s\n", "input", "hearth", "protobuf", "speedup");
-    for (const auto& [arg, h] : hearth_) {
-      auto it = protobuf_.find(arg);
-      if (it == protobuf_.end()) continue;
-      std::printf("%-40s %11.1f us %11.1f us %7.2fx\n", labels_.at(arg).c_str(), h / 1e3,
-                  it->second / 1e3, it->second / h);
-    }
-  }
-
- private:
-  std::map<std::string, double> hearth_, protobuf_;
-  std::map<std::string, std::string> labels_;
-};
+BENCHMARK(BM_Decode_Hearth)->Apply(Args);
+BENCHMARK(BM_Decode_Protobuf)->Apply(Args);
 
 }  // namespace
 
@@ -113,7 +83,7 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   benchmark::Initialize(&argc, argv);
-  RatioReporter reporter;
+  hearth::bench::RatioReporter reporter("Hearth", "Protobuf");
   benchmark::RunSpecifiedBenchmarks(&reporter);
   reporter.PrintRatios();
   benchmark::Shutdown();

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build/bench/pprof_decode_benchmark --benchmark_min_time=0.5 2>&1 | tail -6
+build/bench/otlp_codec_benchmark --benchmark_min_time=0.5 2>&1 | tail -10
 bench/cli_vs_pprof.sh 5
 build/bench/storage_bench --instances 3 --days 7 --queries 20
 bench/formats_vs_peers.sh 40
