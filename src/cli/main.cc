@@ -11,6 +11,7 @@
 
 #include "cli/db_commands.h"
 #include "cli/profile_commands.h"
+#include "cli/scrape_command.h"
 #include "cli/server_command.h"
 #include "cli/symbolize_command.h"
 
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
   hearth::cli::AddDbCommands(app, &exit_code);
   hearth::cli::AddSymbolizeCommand(app, &exit_code);
   hearth::cli::AddServerCommand(app, &exit_code);
+  hearth::cli::AddScrapeCommand(app, &exit_code);
   std::vector<std::string> args = NormalizeArgs(argc, argv);
   try {
     app.parse(args);

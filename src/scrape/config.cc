@@ -352,3 +352,37 @@ absl::StatusOr<std::vector<ScrapeConfig>> ParseScrapeConfigs(std::string_view ya
 }
 
 }  // namespace hearth::scrape
+
+namespace hearth::scrape {
+
+absl::StatusOr<ScraperFile> ParseScraperFile(std::string_view yaml) {
+  ScraperFile f;
+  try {
+    YAML::Node root = YAML::Load(std::string(yaml));
+    if (!root || root.IsNull()) return f;
+    CheckKeys(root, "config", {"scrape_configs", "push"});
+    if (root["scrape_configs"]) {
+      auto c = ParseScrapeConfigs(YAML::Dump(root["scrape_configs"]));
+      if (!c.ok()) return c.status();
+      f.scrape_configs = std::move(*c);
+    }
+    if (const YAML::Node p = root["push"]) {
+      CheckKeys(p, "push", {"endpoint", "headers"});
+      if (p["endpoint"]) f.push_endpoint = Scalar(p["endpoint"], "push.endpoint");
+      if (const YAML::Node h = p["headers"]) {
+        if (!h.IsMap()) Fail("push.headers", "expected a mapping of header names to values");
+        for (const auto& kv : h) {
+          std::string k = kv.first.as<std::string>();
+          f.push_headers.emplace_back(k, Scalar(kv.second, "push.headers." + k));
+        }
+      }
+    }
+  } catch (const ConfigError& e) {
+    return absl::InvalidArgumentError(e.message);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(fmt::format("config: {}", e.what()));
+  }
+  return f;
+}
+
+}  // namespace hearth::scrape

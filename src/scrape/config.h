@@ -89,6 +89,19 @@ struct ScrapeConfig {
 // "scrape_configs[1] (job \"api\").relabel_configs[0].action: unknown action \"foo\"".
 absl::StatusOr<std::vector<ScrapeConfig>> ParseScrapeConfigs(std::string_view yaml);
 
+// `hearth scrape --config FILE`: the jobs, and where to push what they scrape.
+//
+//   scrape_configs: [...]
+//   push:
+//     endpoint: http://hearth:4040      # a Hearth or Pyroscope server (its /ingest API)
+//     headers: {Authorization: Bearer t}
+struct ScraperFile {
+  std::vector<ScrapeConfig> scrape_configs;
+  std::string push_endpoint;
+  std::vector<std::pair<std::string, std::string>> push_headers;
+};
+absl::StatusOr<ScraperFile> ParseScraperFile(std::string_view yaml);
+
 // Parca's defaults: process_cpu (delta), memory (/allocs), goroutine, block, mutex.
 std::vector<ProfileTypeConfig> DefaultProfileTypes();
 
