@@ -74,7 +74,8 @@ Manager::Manager(ManagerOptions options) : options_(std::move(options)) {}
 
 absl::StatusOr<std::unique_ptr<Manager>> Manager::Start(std::vector<ScrapeConfig> configs, Sink sink,
                                                         ManagerOptions options) {
-  if (options.max_concurrent_scrapes < 1 || options.max_concurrent_windowed < 1) {
+  if (options.max_concurrent_scrapes < 1 || options.max_concurrent_windowed < 1 ||
+      options.max_concurrent_failing < 1) {
     return absl::InvalidArgumentError("scrape concurrency must be at least 1");
   }
   std::unique_ptr<Manager> m(new Manager(std::move(options)));
@@ -96,6 +97,7 @@ absl::StatusOr<std::unique_ptr<Manager>> Manager::Start(std::vector<ScrapeConfig
   }
   m->short_pool_ = std::make_unique<WorkerPool>(m->options_.max_concurrent_scrapes);
   m->window_pool_ = std::make_unique<WorkerPool>(m->options_.max_concurrent_windowed);
+  m->failing_pool_ = std::make_unique<WorkerPool>(m->options_.max_concurrent_failing);
   m->scheduler_ = std::thread([p = m.get()] { p->SchedulerLoop(); });
   return m;
 }
@@ -113,6 +115,7 @@ void Manager::Stop() {
   canceler_.CancelAll();
   if (short_pool_ != nullptr) short_pool_->Stop();
   if (window_pool_ != nullptr) window_pool_->Stop();
+  if (failing_pool_ != nullptr) failing_pool_->Stop();
 }
 
 void Manager::RefreshTargets(JobState& job, int64_t wall_ns) {
@@ -154,12 +157,16 @@ void Manager::RefreshTargets(JobState& job, int64_t wall_ns) {
   job.targets = std::move(next);
 }
 
+WorkerPool* Manager::PoolFor(const ProfileState& p) const {
+  if (p.health.scraped && !p.health.up) return failing_pool_.get();
+  return p.cfg.delta ? window_pool_.get() : short_pool_.get();
+}
+
 void Manager::Submit(const std::shared_ptr<TargetState>& t, size_t i) {
   ProfileState& p = t->profiles[i];
   p.in_flight = true;
   const int64_t scheduled = p.due_ns;
-  WorkerPool* pool = p.cfg.delta ? window_pool_.get() : short_pool_.get();
-  pool->Submit([this, t, i, scheduled] { RunScrape(t, i, scheduled); });
+  PoolFor(p)->Submit([this, t, i, scheduled] { RunScrape(t, i, scheduled); });
 }
 
 void Manager::SchedulerLoop() {
@@ -292,7 +299,7 @@ void Manager::RunScrape(std::shared_ptr<TargetState> t, size_t i, int64_t schedu
     p.pending = false;
     p.in_flight = true;
     const int64_t scheduled = p.pending_scheduled_ns;
-    window_pool_->Submit([this, t, i, scheduled] { RunScrape(t, i, scheduled); });
+    PoolFor(p)->Submit([this, t, i, scheduled] { RunScrape(t, i, scheduled); });
   }
 }
 

@@ -5,9 +5,12 @@
 //   jobs ─▶ targets (static + file_sd, relabeled; file_sd re-read on change)
 //        ─▶ per (target, profile type): ticks at offset + k * interval, the offset a hash
 //           of the target so targets spread over the interval
-//   scheduler ─▶ due scrape ─┬─▶ short pool  (max_concurrent_scrapes): heap, goroutine ...
-//                            └─▶ window pool (max_concurrent_windowed): ?seconds= requests,
-//                                which wait on the target for the whole window (CPU)
+//   scheduler ─▶ due scrape ─┬─▶ short pool   (max_concurrent_scrapes): heap, goroutine ...
+//                            ├─▶ window pool  (max_concurrent_windowed): ?seconds= requests,
+//                            │                which wait on the target for the whole window
+//                            └─▶ failing pool (max_concurrent_failing): whatever failed last
+//                                time, so targets that hang until their timeout queue behind
+//                                each other, never in front of healthy ones
 //   worker: GET (deadline, size cap) ─▶ decode pprof ─▶ sink(labels, profile, window)
 //           ─▶ health record (last scrape, duration, error, up)
 //
@@ -57,6 +60,7 @@ using Sink = std::function<absl::Status(ScrapedProfile)>;
 struct ManagerOptions {
   int max_concurrent_scrapes = 16;
   int max_concurrent_windowed = 256;
+  int max_concurrent_failing = 16;
   int64_t file_sd_check_ns = 1'000'000'000;  // how often file_sd files are looked at
   profile::PprofLimits pprof_limits;
 };
@@ -140,7 +144,8 @@ class Manager {
   uint64_t lag_count_ = 0;
   std::atomic<uint64_t> scrapes_total_{0};
   FetchCanceler canceler_;
-  std::unique_ptr<WorkerPool> short_pool_, window_pool_;
+  WorkerPool* PoolFor(const ProfileState& p) const;
+  std::unique_ptr<WorkerPool> short_pool_, window_pool_, failing_pool_;
   std::thread scheduler_;
 };
 
