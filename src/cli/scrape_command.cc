@@ -7,10 +7,9 @@
 
 #include "base/file.h"
 #include "base/fmt.h"
-#include "export/pyroscope_exporter.h"
-#include "profile/ops.h"
+#include "base/json_writer.h"
+#include "export/http_client.h"
 #include "scrape/config.h"
-#include "server/delta.h"
 #include "server/http.h"
 #include "server/pipeline.h"
 
@@ -71,6 +70,40 @@ absl::StatusOr<std::unique_ptr<scrape::Manager>> StartServerScraper(const server
 
 namespace {
 
+std::string Base64(std::string_view in) {
+  static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const uint32_t v = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8) | uint8_t(in[i + 2]);
+    for (int sh = 18; sh >= 0; sh -= 6) out.push_back(kChars[(v >> sh) & 63]);
+  }
+  if (i < in.size()) {
+    uint32_t v = uint32_t(uint8_t(in[i])) << 16;
+    if (i + 1 < in.size()) v |= uint32_t(uint8_t(in[i + 1])) << 8;
+    out.push_back(kChars[(v >> 18) & 63]);
+    out.push_back(kChars[(v >> 12) & 63]);
+    out.push_back(i + 1 < in.size() ? kChars[(v >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+absl::Status PushScraped(exporter::HttpPoster& push, std::mutex& mu, const scrape::ScrapedProfile& sp) {
+  std::string body;
+  JsonWriter w(&body);
+  w.BeginObject().Key("series").BeginArray().BeginObject().Key("labels").BeginArray();
+  for (const auto& [k, v] : sp.labels) w.BeginObject().Key("name").String(k).Key("value").String(v).EndObject();
+  // A ?seconds= window is already "during this interval".
+  if (!sp.cumulative) w.BeginObject().Key("name").String("__delta__").Key("value").String("false").EndObject();
+  w.EndArray().Key("samples").BeginArray().BeginObject().Key("rawProfile").String(Base64(sp.pprof)).EndObject();
+  w.EndArray().EndObject().EndArray().EndObject();
+  std::lock_guard<std::mutex> lock(mu);
+  auto r = push.Post("/push.v1.PusherService/Push", sp.tenant, std::move(body), "application/json");
+  return r.status();
+}
+
 struct ScrapeFlags {
   std::string config;
   std::string push;
@@ -96,9 +129,8 @@ int RunScrape(const ScrapeFlags& f) {
   exporter::HttpExporterOptions eo;
   eo.endpoint = endpoint;
   eo.headers = file->push_headers;
-  eo.gzip = true;
-  auto exp = exporter::PyroscopeExporter::Create(eo);
-  if (!exp.ok()) return Fail(exp.status());
+  auto poster = exporter::HttpPoster::Create(eo);
+  if (!poster.ok()) return Fail(poster.status());
 
   sigset_t stop;
   sigemptyset(&stop);
@@ -107,26 +139,14 @@ int RunScrape(const ScrapeFlags& f) {
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  // Deltas here, as the server would make them: the receiver's /ingest stores values as sent.
-  auto deltas = std::make_shared<server::DeltaTracker>();
+  // Pyroscope's push.v1 Push (Connect JSON), which Hearth and Pyroscope both serve: it
+  // carries __name__ (Go's block and mutex profiles have the same sample types, so only
+  // the name tells them apart), and the receiver turns running totals into deltas itself,
+  // with the same baseline and reset rules as in `hearth server`.
+  std::shared_ptr<exporter::HttpPoster> push(std::move(*poster));
   auto push_mu = std::make_shared<std::mutex>();
-  std::shared_ptr<exporter::PyroscopeExporter> exporter(std::move(*exp));
-  auto sink = [deltas, push_mu, exporter](scrape::ScrapedProfile sp) -> absl::Status {
-    if (sp.cumulative) {
-      std::vector<std::pair<std::string, std::string>> sorted = sp.labels;
-      std::sort(sorted.begin(), sorted.end());
-      std::string key = sp.tenant;
-      for (const auto& [k, v] : sorted) key += fmt::format("\x1f{}={}", k, v);
-      bool baseline = false;
-      sp.profile = deltas->ToDelta(key, std::move(sp.profile), &baseline);
-      profile::DropZeroSamples(sp.profile);
-      if (sp.profile.samples.empty()) return absl::OkStatus();  // a baseline: nothing to send
-    }
-    exporter::Batch batch;
-    batch.tenant = sp.tenant;
-    batch.items.push_back({std::move(sp.labels), std::move(sp.profile)});
-    std::lock_guard<std::mutex> lock(*push_mu);
-    return exporter->Export(batch);
+  auto sink = [push, push_mu](scrape::ScrapedProfile sp) -> absl::Status {
+    return PushScraped(*push, *push_mu, sp);
   };
   scrape::ManagerOptions mo;
   mo.max_concurrent_scrapes = f.concurrency;

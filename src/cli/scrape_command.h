@@ -5,9 +5,9 @@
 //   hearth server   scrape_configs in the server's YAML; scraped profiles go through the
 //                   server's ingest pipeline (validation, limits, deltas, storage) as api
 //                   "scrape"; /api/v1/targets, /targets and hearth_scrape_* on /metrics.
-//   hearth scrape   --config FILE: a standalone scraper that turns cumulative profiles into
-//                   deltas itself and pushes to a remote server's /ingest; it serves the same
-//                   targets API and metrics on --http-addr.
+//   hearth scrape   --config FILE: a standalone scraper that pushes to a remote server
+//                   (push.v1 Push, Connect JSON; the receiver makes the deltas); it serves
+//                   the same targets API and metrics on --http-addr.
 
 #include <CLI/CLI.hpp>
 #include <memory>

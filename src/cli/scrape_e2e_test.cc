@@ -23,6 +23,7 @@
 
 #include "base/fmt.h"
 #include "profile/pprof_codec.h"
+#include "profile/profile.h"
 
 namespace {
 
@@ -362,10 +363,16 @@ scrape_configs:
       continue;
     }
     EXPECT_EQ(health, "down") << instance;
-    if (instance == hang.address()) EXPECT_NE(err.find("timed out after 1.0s"), std::string::npos) << err;
-    if (instance == garbage.address()) EXPECT_NE(err.find("not a pprof profile"), std::string::npos) << err;
-    if (instance == error500.address()) EXPECT_EQ(err, "memory: HTTP 500: profile broke");
-    if (instance == vanishing.address()) EXPECT_EQ(err, "memory: connection refused or unreachable");
+    if (instance == hang.address()) {
+      EXPECT_NE(err.find("timed out after 1.0s"), std::string::npos) << err;
+    } else if (instance == garbage.address()) {
+      EXPECT_NE(err.find("not a pprof profile"), std::string::npos) << err;
+    } else if (instance == error500.address()) {
+      EXPECT_EQ(err, "memory: HTTP 500: profile broke");
+    } else {
+      EXPECT_EQ(instance, vanishing.address());
+      EXPECT_EQ(err, "memory: connection refused or unreachable");
+    }
   }
   EXPECT_EQ(good, 3);
 
@@ -389,6 +396,88 @@ scrape_configs:
   server.Kill(SIGTERM);
   EXPECT_TRUE(WIFEXITED(server.exit_status()) && WEXITSTATUS(server.exit_status()) == 0) << Slurp(dir_ + "/server.log");
   EXPECT_NE(Slurp(dir_ + "/server.log").find("hearth server: stopped"), std::string::npos);
+}
+
+// `hearth scrape`: the standalone scraper pushes to a remote `hearth server`; block and
+// mutex profiles (same sample types) must arrive as two types, as deltas.
+TEST_F(ScrapeE2e, StandaloneScraperPushesToAServer) {
+  const std::string dir = std::string(HEARTH_SOURCE_DIR) + "/testdata/fixtures/go/";
+  auto block = hearth::profile::DecodePprof(Slurp(dir + "http/contention.block.pb.gz"));
+  auto mutex = hearth::profile::DecodePprof(Slurp(dir + "runtime_pprof/contention.mutex.pb.gz"));
+  ASSERT_TRUE(block.ok() && mutex.ok());
+  // Running totals that grow by the fixture's values on every scrape.
+  std::atomic<int> block_calls{0}, mutex_calls{0};
+  auto grown = [](const hearth::profile::Profile& p, int times) {
+    hearth::profile::Profile out = p;
+    for (int64_t& v : out.values) v *= times;
+    out.time_nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    return hearth::profile::EncodePprofGzip(out);
+  };
+  TestTarget target([&](httplib::Server& s) {
+    s.Get("/debug/pprof/block", [&](const httplib::Request&, httplib::Response& res) {
+      res.set_content(grown(*block, ++block_calls), "application/octet-stream");
+    });
+    s.Get("/debug/pprof/mutex", [&](const httplib::Request&, httplib::Response& res) {
+      res.set_content(grown(*mutex, ++mutex_calls), "application/octet-stream");
+    });
+  });
+  Process server({std::string(HEARTH_BINARY_DIR) + "/hearth", "server", "--data", dir_ + "/data", "--http-addr",
+                  "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0", "--no-otlp-http"},
+                 dir_ + "/server.log");
+  for (int i = 0; i < 300 && port_ == 0; ++i) {
+    std::string log = Slurp(dir_ + "/server.log");
+    size_t at = log.find("http :");
+    if (at != std::string::npos) port_ = std::atoi(log.c_str() + at + 6);
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_NE(port_, 0) << Slurp(dir_ + "/server.log");
+  std::ofstream(dir_ + "/scrape.yaml") << fmt::format(R"yaml(
+push: {{endpoint: "http://127.0.0.1:{}"}}
+scrape_configs:
+  - job_name: standalone
+    scrape_interval: 1s
+    static_configs: [{{targets: ["{}"], labels: {{service_name: contention}}}}]
+    profiling_config:
+      pprof_config: {{process_cpu: {{enabled: false}}, memory: {{enabled: false}}, goroutine: {{enabled: false}}}}
+)yaml",
+                                                      port_, target.address());
+  Process scraper({std::string(HEARTH_BINARY_DIR) + "/hearth", "scrape", "--config", dir_ + "/scrape.yaml",
+                   "--http-addr", "127.0.0.1:0"},
+                  dir_ + "/scrape.log");
+  for (int i = 0; i < 200 && (block_calls < 4 || mutex_calls < 4); ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_GE(block_calls.load(), 4) << Slurp(dir_ + "/scrape.log");
+  std::this_thread::sleep_for(500ms);
+
+  const std::string range = "&from=now-10m&until=now%2B1m";
+  auto b = Get("/api/v1/merge?format=top&query=" +
+               Q("block:delay:nanoseconds:contentions:count{service_name=\"contention\",job=\"standalone\"}") + range);
+  const int64_t block_stored = b["groups"].at(0)["total"].get_int64().value_unsafe();
+  EXPECT_TRUE(TopHas(b, "runtime.chansend1"));
+  EXPECT_FALSE(TopHas(b, "sync.(*RWMutex).Unlock"));
+  auto m = Get("/api/v1/merge?format=top&query=" +
+               Q("mutex:delay:nanoseconds:contentions:count{service_name=\"contention\"}") + range);
+  const int64_t mutex_stored = m["groups"].at(0)["total"].get_int64().value_unsafe();
+  EXPECT_TRUE(TopHas(m, "sync.(*Mutex).Unlock"));
+  EXPECT_FALSE(TopHas(m, "runtime.chansend1"));
+  // Deltas: each scrape after the baseline adds one fixture's worth (not the running total).
+  const int64_t block_one = block->Total(1), mutex_one = mutex->Total(1);
+  EXPECT_EQ(block_stored % block_one, 0) << block_stored << " " << block_one;
+  EXPECT_GE(block_stored / block_one, 2);
+  EXPECT_LT(block_stored / block_one, block_calls.load());
+  EXPECT_EQ(mutex_stored % mutex_one, 0);
+  EXPECT_GE(mutex_stored / mutex_one, 2);
+
+  // Its own targets API.
+  std::string log = Slurp(dir_ + "/scrape.log");
+  size_t at = log.find("targets on http :");
+  ASSERT_NE(at, std::string::npos) << log;
+  httplib::Client c(fmt::format("http://127.0.0.1:{}", std::atoi(log.c_str() + at + 17)));
+  auto t = c.Get("/api/v1/targets");
+  ASSERT_TRUE(t);
+  EXPECT_NE(t->body.find("\"health\":\"up\""), std::string::npos) << t->body;
+  scraper.Kill(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(scraper.exit_status()) && WEXITSTATUS(scraper.exit_status()) == 0) << Slurp(dir_ + "/scrape.log");
 }
 
 }  // namespace
