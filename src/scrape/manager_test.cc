@@ -282,5 +282,52 @@ TEST(Manager, SinkErrorsMarkTheTargetDown) {
   EXPECT_EQ(ts[0].last_error(), "memory: storing: profile has 71 samples, above the limit of 10");
 }
 
+TEST(Manager, FileSdChangesAddAndRemoveTargets) {
+  CpuLog cpu;
+  TestTarget good([&](httplib::Server& s) { ServeFixtures(s, &cpu); });
+  char tmpl[] = "/tmp/hearth_scrape_sd_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl, file = dir + "/targets.json";
+  std::ofstream(file) << "[]";
+  auto configs = ParseScrapeConfigs(fmt::format(R"(
+- job_name: sd
+  scrape_interval: 1s
+  file_sd_configs: [{{files: ["{}/*.json"]}}]
+  relabel_configs: [{{source_labels: [__meta_filepath], regex: ".*/(.*)\\.json", target_label: from}}]
+  profiling_config: {{pprof_config: {{process_cpu: {{enabled: false}}, block: {{enabled: false}},
+                     mutex: {{enabled: false}}, goroutine: {{enabled: false}}}}}}
+)",
+                                                dir));
+  ASSERT_TRUE(configs.ok()) << configs.status();
+  Collected got;
+  ManagerOptions options;
+  options.file_sd_check_ns = 50'000'000;
+  auto m = Manager::Start(
+      std::move(*configs),
+      [&](ScrapedProfile p) {
+        std::lock_guard<std::mutex> l(got.mu);
+        got.profiles.push_back(std::move(p));
+        return absl::OkStatus();
+      },
+      options);
+  ASSERT_TRUE(m.ok());
+  EXPECT_TRUE((*m)->Targets().empty());
+  std::ofstream(file) << fmt::format(R"([{{"targets": ["{}"], "labels": {{"team": "a"}}}}])", good.address());
+  for (int i = 0; i < 100 && got.For(good.address(), "memory").empty(); ++i) std::this_thread::sleep_for(50ms);
+  auto ps = got.For(good.address(), "memory");
+  ASSERT_FALSE(ps.empty());
+  Labels labels = ps[0].labels;
+  std::sort(labels.begin(), labels.end());
+  EXPECT_EQ(labels, (Labels{{"__name__", "memory"}, {"from", "targets"}, {"instance", good.address()}, {"job", "sd"},
+                            {"service_name", "sd"}, {"team", "a"}}));
+  ASSERT_EQ((*m)->Targets().size(), 1u);
+  std::ofstream(file) << "[ ]";  // other bytes, no targets
+  for (int i = 0; i < 100 && !(*m)->Targets().empty(); ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE((*m)->Targets().empty());
+  (*m)->Stop();
+  std::remove(file.c_str());
+  rmdir(dir.c_str());
+}
+
 }  // namespace
 }  // namespace hearth::scrape
