@@ -121,7 +121,7 @@ bool FileSdWatcher::Poll(int64_t now_ns) {
   bool changed = false;
   std::map<std::string, FileState> next;
   for (size_t ci = 0; ci < configs_.size(); ++ci) {
-    const bool full = now_ns - last_full_ns_[ci] >= configs_[ci].refresh_interval_ns;
+    const bool full = last_full_ns_[ci] == INT64_MIN || now_ns - last_full_ns_[ci] >= configs_[ci].refresh_interval_ns;
     if (full) last_full_ns_[ci] = now_ns;
     for (const std::string& pattern : configs_[ci].files) {
       glob_t g{};
