@@ -9,6 +9,7 @@
 #include "base/env.h"
 #include "base/fmt.h"
 #include "cli/scrape_command.h"
+#include "scrape/config.h"
 #include "server/config.h"
 #include "server/server.h"
 
@@ -49,6 +50,10 @@ int RunServer(const ServerFlags& f) {
     if (absl::Status s = SetAddress(*text, addr); !s.ok()) return Fail(s);
   }
   if (f.no_otlp_http) config.otlp_http_enabled = false;
+  // A bad scrape_configs section fails before the store is opened.
+  if (auto sc = scrape::ParseScrapeConfigs(config.scrape_configs_yaml); !sc.ok()) {
+    return Fail(absl::InvalidArgumentError(fmt::format("{}: {}", f.config, sc.status().message())));
+  }
 
   // Block the stop signals before any thread starts, so every thread inherits the mask and
   // only sigwait below sees them.
