@@ -329,5 +329,65 @@ TEST(Manager, FileSdChangesAddAndRemoveTargets) {
   rmdir(dir.c_str());
 }
 
+TEST(Manager, SendsAuthHeadersAndParamsAndScrapesCustomTypes) {
+  const std::string heap = Fixture("http/leaky.heap.pb.gz");
+  std::atomic<int> unauthorized{0};
+  TestTarget target([&](httplib::Server& s) {
+    s.Get(R"(/app/debug/pprof/(heap|fgprof))", [&](const httplib::Request& req, httplib::Response& res) {
+      if (req.get_header_value("Authorization") != "Bearer s3cret" || req.get_header_value("X-Team") != "a" ||
+          req.get_param_value("gc") != "1") {
+        ++unauthorized;
+        res.status = 401;
+        res.set_content("unauthorized", "text/plain");
+        return;
+      }
+      res.set_content(heap, "application/octet-stream");
+    });
+  });
+  auto configs = ParseScrapeConfigs(fmt::format(R"(
+- job_name: auth
+  scrape_interval: 2s
+  authorization: {{credentials: s3cret}}
+  headers: {{X-Team: a}}
+  params: {{gc: ["1"]}}
+  static_configs: [{{targets: ["{}"]}}]
+  profiling_config:
+    path_prefix: /app
+    pprof_config:
+      process_cpu: {{enabled: false}}
+      block: {{enabled: false}}
+      mutex: {{enabled: false}}
+      goroutine: {{enabled: false}}
+      memory: {{path: /debug/pprof/heap}}
+      fgprof: {{path: /debug/pprof/fgprof, delta: true, seconds: 1}}
+)",
+                                                target.address()));
+  ASSERT_TRUE(configs.ok()) << configs.status();
+  Collected got;
+  auto m = Manager::Start(std::move(*configs), [&](ScrapedProfile p) {
+    std::lock_guard<std::mutex> l(got.mu);
+    got.profiles.push_back(std::move(p));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(m.ok());
+  for (int i = 0; i < 200 && (got.For(target.address(), "memory").empty() || got.For(target.address(), "fgprof").empty());
+       ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(unauthorized.load(), 0);
+  auto mem = got.For(target.address(), "memory");
+  auto fg = got.For(target.address(), "fgprof");
+  ASSERT_FALSE(mem.empty());
+  ASSERT_FALSE(fg.empty());
+  EXPECT_TRUE(mem[0].cumulative);
+  EXPECT_FALSE(fg[0].cumulative);  // a ?seconds= window
+  EXPECT_EQ(fg[0].end_ns - fg[0].start_ns, 1'000'000'000);
+  auto ts = (*m)->Targets();
+  ASSERT_EQ(ts.size(), 1u);
+  const ProfileHealth* f = Find(ts, target.address(), "fgprof");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->url, fmt::format("http://{}/app/debug/pprof/fgprof?gc=1&seconds=1", target.address()));
+}
+
 }  // namespace
 }  // namespace hearth::scrape
