@@ -15,8 +15,8 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,7 +62,10 @@ double CpuSeconds() {
 std::string MetricsPage() {
   std::string out;
   for (int i = 0; i < 100; ++i) {
-    out += fmt::format("# HELP go_metric_{0} A metric.\n# TYPE go_metric_{0} counter\ngo_metric_{0}{{code=\"200\"}} {1}\n", i, i * 17);
+    out += fmt::format(
+        "# HELP go_metric_{0} A metric.\n# TYPE go_metric_{0} "
+        "counter\ngo_metric_{0}{{code=\"200\"}} {1}\n",
+        i, i * 17);
   }
   return out;
 }
@@ -95,15 +98,16 @@ std::string MetricsPage() {
   };
   for (int t = 0; t < targets; ++t) {
     const std::string p = fmt::format("/t{}", t);
-    (*http)->Handle("GET", p + "/debug/pprof/profile", [cpu](const hearth::server::HttpRequest& req) {
-      int secs = 1;
-      (void)hearth::ParseInt(req.Param("seconds"), &secs);
-      std::this_thread::sleep_for(std::chrono::seconds(std::clamp(secs, 1, 60)));
-      hearth::server::HttpResponse r;
-      r.content_type = "application/octet-stream";
-      r.body = cpu;
-      return r;
-    });
+    (*http)->Handle("GET", p + "/debug/pprof/profile",
+                    [cpu](const hearth::server::HttpRequest& req) {
+                      int secs = 1;
+                      (void)hearth::ParseInt(req.Param("seconds"), &secs);
+                      std::this_thread::sleep_for(std::chrono::seconds(std::clamp(secs, 1, 60)));
+                      hearth::server::HttpResponse r;
+                      r.content_type = "application/octet-stream";
+                      r.body = cpu;
+                      return r;
+                    });
     (*http)->Handle("GET", p + "/debug/pprof/allocs", bin(allocs));
     (*http)->Handle("GET", p + "/debug/pprof/goroutine", bin(goroutine));
     (*http)->Handle("GET", p + "/debug/pprof/block", bin(block));
@@ -139,18 +143,23 @@ void RunPrometheus(const Args& a, int port, pid_t targets_pid) {
   char tmpl[] = "/tmp/hearth_scrape_bench_prom_XXXXXX";
   if (mkdtemp(tmpl) == nullptr) return;
   const std::string dir = tmpl;
-  std::string cfg = fmt::format("global: {{scrape_interval: {}s, scrape_timeout: 5s}}\nscrape_configs:\n", a.interval_s);
+  std::string cfg = fmt::format(
+      "global: {{scrape_interval: {}s, scrape_timeout: 5s}}\nscrape_configs:\n", a.interval_s);
   for (int t = 0; t < a.targets; ++t) {
-    cfg += fmt::format("  - job_name: t{0}\n    metrics_path: /t{0}/metrics\n    static_configs: [{{targets: ['127.0.0.1:{1}']}}]\n", t, port);
+    cfg += fmt::format(
+        "  - job_name: t{0}\n    metrics_path: /t{0}/metrics\n    static_configs: [{{targets: "
+        "['127.0.0.1:{1}']}}]\n",
+        t, port);
   }
   std::ofstream(dir + "/prometheus.yml") << cfg;
   const int web = FreePort();
   pid_t pid = fork();
   if (pid == 0) {
     freopen((dir + "/prometheus.log").c_str(), "w", stderr);
-    execl(a.prometheus.c_str(), a.prometheus.c_str(), ("--config.file=" + dir + "/prometheus.yml").c_str(),
-          ("--storage.tsdb.path=" + dir + "/data").c_str(), fmt::format("--web.listen-address=127.0.0.1:{}", web).c_str(),
-          nullptr);
+    execl(a.prometheus.c_str(), a.prometheus.c_str(),
+          ("--config.file=" + dir + "/prometheus.yml").c_str(),
+          ("--storage.tsdb.path=" + dir + "/data").c_str(),
+          fmt::format("--web.listen-address=127.0.0.1:{}", web).c_str(), nullptr);
     _exit(127);
   }
   std::this_thread::sleep_for(std::chrono::seconds(a.seconds));
@@ -162,20 +171,24 @@ void RunPrometheus(const Args& a, int port, pid_t targets_pid) {
     std::istringstream in(r->body);
     for (std::string line; std::getline(in, line);) {
       if (line.starts_with("process_cpu_seconds_total ")) cpu = std::atof(line.c_str() + 26);
-      if (line.starts_with("prometheus_target_interval_length_seconds{interval=") && line.find("quantile=\"0.5\"") != std::string::npos) {
+      if (line.starts_with("prometheus_target_interval_length_seconds{interval=") &&
+          line.find("quantile=\"0.5\"") != std::string::npos) {
         q50 = line.substr(line.rfind(' ') + 1);
       }
-      if (line.starts_with("prometheus_target_interval_length_seconds{interval=") && line.find("quantile=\"0.99\"") != std::string::npos) {
+      if (line.starts_with("prometheus_target_interval_length_seconds{interval=") &&
+          line.find("quantile=\"0.99\"") != std::string::npos) {
         q99 = line.substr(line.rfind(' ') + 1);
       }
     }
   }
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);
-  fmt::print("prometheus  {} targets x /metrics every {}s for {}s: {} scrapes/s expected; CPU {:.2f}s ({:.1f}% of a core); "
-             "interval between scrapes p50 {}s p99 {}s (target {}s)\n",
-             a.targets, a.interval_s, a.seconds, static_cast<double>(a.targets) / a.interval_s, cpu,
-             100 * cpu / a.seconds, q50, q99, a.interval_s);
+  fmt::print(
+      "prometheus  {} targets x /metrics every {}s for {}s: {} scrapes/s expected; CPU {:.2f}s "
+      "({:.1f}% of a core); "
+      "interval between scrapes p50 {}s p99 {}s (target {}s)\n",
+      a.targets, a.interval_s, a.seconds, static_cast<double>(a.targets) / a.interval_s, cpu,
+      100 * cpu / a.seconds, q50, q99, a.interval_s);
   std::system(("rm -rf " + dir).c_str());
   (void)targets_pid;
 }
@@ -186,12 +199,18 @@ int main(int argc, char** argv) {
   Args a;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--targets") a.targets = std::atoi(v.c_str());
-    else if (k == "--interval") a.interval_s = std::atoll(v.c_str());
-    else if (k == "--seconds") a.seconds = std::atoi(v.c_str());
-    else if (k == "--prometheus") a.prometheus = v;
+    if (k == "--targets")
+      a.targets = std::atoi(v.c_str());
+    else if (k == "--interval")
+      a.interval_s = std::atoll(v.c_str());
+    else if (k == "--seconds")
+      a.seconds = std::atoi(v.c_str());
+    else if (k == "--prometheus")
+      a.prometheus = v;
     else {
-      fmt::print(stderr, "usage: scrape_bench [--targets N] [--interval SECONDS] [--seconds S] [--prometheus PATH]\n");
+      fmt::print(stderr,
+                 "usage: scrape_bench [--targets N] [--interval SECONDS] [--seconds S] "
+                 "[--prometheus PATH]\n");
       return 2;
     }
   }
@@ -200,9 +219,13 @@ int main(int argc, char** argv) {
   if (child == 0) ServeTargets(port, a.targets);
   std::this_thread::sleep_for(1s);
 
-  std::string yaml = fmt::format("- job_name: sim\n  scrape_interval: {}s\n  static_configs:\n", a.interval_s);
+  std::string yaml =
+      fmt::format("- job_name: sim\n  scrape_interval: {}s\n  static_configs:\n", a.interval_s);
   for (int t = 0; t < a.targets; ++t) {
-    yaml += fmt::format("    - {{targets: ['127.0.0.1:{}'], labels: {{__profile_path_prefix__: /t{}, service_name: svc{}}}}}\n", port, t, t);
+    yaml += fmt::format(
+        "    - {{targets: ['127.0.0.1:{}'], labels: {{__profile_path_prefix__: /t{}, service_name: "
+        "svc{}}}}}\n",
+        port, t, t);
   }
   auto configs = hearth::scrape::ParseScrapeConfigs(yaml);
   if (!configs.ok()) {
@@ -223,7 +246,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::this_thread::sleep_for(std::chrono::seconds(a.seconds));
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double cpu = CpuSeconds() - cpu0;
   const hearth::scrape::LagStats lag = (*m)->Lag();
   uint64_t failures = 0, scrapes = 0, missed = 0;
@@ -236,15 +260,19 @@ int main(int argc, char** argv) {
   }
   (*m)->Stop();
   const double expected = static_cast<double>(a.targets) * 5 / static_cast<double>(a.interval_s);
-  fmt::print("hearth      {} targets x 5 profile types every {}s for {:.0f}s: {:.1f} scrapes/s (schedule: {:.1f}/s), "
-             "{} profiles, {:.1f} MB, {} failures, {} missed ticks\n",
-             a.targets, a.interval_s, elapsed, static_cast<double>(scrapes) / elapsed, expected, profiles.load(),
-             static_cast<double>(bytes.load()) / 1e6, failures, missed);
-  fmt::print("hearth      scheduler lag p50 {:.2f} ms, p99 {:.2f} ms, max {:.2f} ms over {} scrapes; scraper CPU {:.2f}s "
-             "({:.1f}% of a core, {:.0f} µs per scrape incl. fetch + pprof decode)\n",
-             static_cast<double>(lag.p50_ns) / 1e6, static_cast<double>(lag.p99_ns) / 1e6,
-             static_cast<double>(lag.max_ns) / 1e6, lag.count, cpu, 100 * cpu / elapsed,
-             scrapes == 0 ? 0.0 : cpu * 1e6 / static_cast<double>(scrapes));
+  fmt::print(
+      "hearth      {} targets x 5 profile types every {}s for {:.0f}s: {:.1f} scrapes/s (schedule: "
+      "{:.1f}/s), "
+      "{} profiles, {:.1f} MB, {} failures, {} missed ticks\n",
+      a.targets, a.interval_s, elapsed, static_cast<double>(scrapes) / elapsed, expected,
+      profiles.load(), static_cast<double>(bytes.load()) / 1e6, failures, missed);
+  fmt::print(
+      "hearth      scheduler lag p50 {:.2f} ms, p99 {:.2f} ms, max {:.2f} ms over {} scrapes; "
+      "scraper CPU {:.2f}s "
+      "({:.1f}% of a core, {:.0f} µs per scrape incl. fetch + pprof decode)\n",
+      static_cast<double>(lag.p50_ns) / 1e6, static_cast<double>(lag.p99_ns) / 1e6,
+      static_cast<double>(lag.max_ns) / 1e6, lag.count, cpu, 100 * cpu / elapsed,
+      scrapes == 0 ? 0.0 : cpu * 1e6 / static_cast<double>(scrapes));
   if (!a.prometheus.empty()) RunPrometheus(a, port, child);
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);

@@ -18,9 +18,9 @@ namespace {
 
 void RegisterStatusRoutes(server::HttpServer& http, std::shared_ptr<ScrapeHolder> holder) {
   http.Handle("GET", "/api/v1/targets", [holder](const server::HttpRequest&) {
-    return server::HttpResponse::Json(holder->With(
-        [](scrape::Manager& m) { return m.TargetsJson(); },
-        R"({"status":"success","data":{"activeTargets":[],"droppedTargets":[]}})"));
+    return server::HttpResponse::Json(
+        holder->With([](scrape::Manager& m) { return m.TargetsJson(); },
+                     R"({"status":"success","data":{"activeTargets":[],"droppedTargets":[]}})"));
   });
   http.Handle("GET", "/targets", [holder](const server::HttpRequest&) {
     server::HttpResponse r;
@@ -37,16 +37,19 @@ server::ServerHooks ScrapeServerHooks(std::shared_ptr<ScrapeHolder> holder) {
   server::ServerHooks hooks;
   hooks.before_serving = [holder](server::ServerParts& parts) {
     RegisterStatusRoutes(*parts.http, holder);
-    parts.metrics->AddTextSource([holder] { return holder->With([](scrape::Manager& m) { return m.MetricsText(); }, ""); });
+    parts.metrics->AddTextSource(
+        [holder] { return holder->With([](scrape::Manager& m) { return m.MetricsText(); }, ""); });
     return absl::OkStatus();
   };
   return hooks;
 }
 
-absl::StatusOr<std::unique_ptr<scrape::Manager>> StartServerScraper(const server::ServerParts& parts) {
+absl::StatusOr<std::unique_ptr<scrape::Manager>> StartServerScraper(
+    const server::ServerParts& parts) {
   if (parts.config->scrape_configs_yaml.empty()) return nullptr;
   auto configs = scrape::ParseScrapeConfigs(parts.config->scrape_configs_yaml);
-  if (!configs.ok()) return absl::InvalidArgumentError(fmt::format("config: {}", configs.status().message()));
+  if (!configs.ok())
+    return absl::InvalidArgumentError(fmt::format("config: {}", configs.status().message()));
   if (configs->empty()) return nullptr;
   server::IngestPipeline* ingest = parts.ingest;
   const std::string default_tenant = parts.config->tenancy.default_tenant;
@@ -62,7 +65,8 @@ absl::StatusOr<std::unique_ptr<scrape::Manager>> StartServerScraper(const server
     const uint64_t bytes = item.pprof.size();
     std::vector<server::IngestItem> items;
     items.push_back(std::move(item));
-    auto r = ingest->Ingest(sp.tenant.empty() ? default_tenant : sp.tenant, "scrape", std::move(items), bytes);
+    auto r = ingest->Ingest(sp.tenant.empty() ? default_tenant : sp.tenant, "scrape",
+                            std::move(items), bytes);
     return r.status();
   };
   return scrape::Manager::Start(std::move(*configs), sink);
@@ -71,12 +75,14 @@ absl::StatusOr<std::unique_ptr<scrape::Manager>> StartServerScraper(const server
 namespace {
 
 std::string Base64(std::string_view in) {
-  static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static constexpr char kChars[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   out.reserve((in.size() + 2) / 3 * 4);
   size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
-    const uint32_t v = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8) | uint8_t(in[i + 2]);
+    const uint32_t v =
+        (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8) | uint8_t(in[i + 2]);
     for (int sh = 18; sh >= 0; sh -= 6) out.push_back(kChars[(v >> sh) & 63]);
   }
   if (i < in.size()) {
@@ -90,14 +96,23 @@ std::string Base64(std::string_view in) {
   return out;
 }
 
-absl::Status PushScraped(exporter::HttpPoster& push, std::mutex& mu, const scrape::ScrapedProfile& sp) {
+absl::Status PushScraped(exporter::HttpPoster& push, std::mutex& mu,
+                         const scrape::ScrapedProfile& sp) {
   std::string body;
   JsonWriter w(&body);
   w.BeginObject().Key("series").BeginArray().BeginObject().Key("labels").BeginArray();
-  for (const auto& [k, v] : sp.labels) w.BeginObject().Key("name").String(k).Key("value").String(v).EndObject();
+  for (const auto& [k, v] : sp.labels)
+    w.BeginObject().Key("name").String(k).Key("value").String(v).EndObject();
   // A ?seconds= window is already "during this interval".
-  if (!sp.cumulative) w.BeginObject().Key("name").String("__delta__").Key("value").String("false").EndObject();
-  w.EndArray().Key("samples").BeginArray().BeginObject().Key("rawProfile").String(Base64(sp.pprof)).EndObject();
+  if (!sp.cumulative)
+    w.BeginObject().Key("name").String("__delta__").Key("value").String("false").EndObject();
+  w.EndArray()
+      .Key("samples")
+      .BeginArray()
+      .BeginObject()
+      .Key("rawProfile")
+      .String(Base64(sp.pprof))
+      .EndObject();
   w.EndArray().EndObject().EndArray().EndObject();
   std::lock_guard<std::mutex> lock(mu);
   auto r = push.Post("/push.v1.PusherService/Push", sp.tenant, std::move(body), "application/json");
@@ -121,10 +136,15 @@ int RunScrape(const ScrapeFlags& f) {
   auto text = ReadFile(f.config, 16 << 20);
   if (!text.ok()) return Fail(text.status());
   auto file = scrape::ParseScraperFile(*text);
-  if (!file.ok()) return Fail(absl::InvalidArgumentError(fmt::format("{}: {}", f.config, file.status().message())));
+  if (!file.ok())
+    return Fail(
+        absl::InvalidArgumentError(fmt::format("{}: {}", f.config, file.status().message())));
   const std::string endpoint = f.push.empty() ? file->push_endpoint : f.push;
-  if (endpoint.empty()) return Fail(absl::InvalidArgumentError("no server to push to: give --push URL or push.endpoint"));
-  if (file->scrape_configs.empty()) return Fail(absl::InvalidArgumentError(fmt::format("{}: no scrape_configs", f.config)));
+  if (endpoint.empty())
+    return Fail(
+        absl::InvalidArgumentError("no server to push to: give --push URL or push.endpoint"));
+  if (file->scrape_configs.empty())
+    return Fail(absl::InvalidArgumentError(fmt::format("{}: no scrape_configs", f.config)));
 
   exporter::HttpExporterOptions eo;
   eo.endpoint = endpoint;
@@ -175,9 +195,12 @@ int RunScrape(const ScrapeFlags& f) {
       r.body = m->MetricsText();
       return r;
     });
-    http->Handle("GET", "/ready", [](const server::HttpRequest&) { return server::HttpResponse::Text(200, "ready\n"); });
+    http->Handle("GET", "/ready", [](const server::HttpRequest&) {
+      return server::HttpResponse::Text(200, "ready\n");
+    });
     http->Start();
-    fmt::print(stderr, "hearth scrape: pushing to {}; targets on http :{}/targets\n", endpoint, http->port());
+    fmt::print(stderr, "hearth scrape: pushing to {}; targets on http :{}/targets\n", endpoint,
+               http->port());
   } else {
     fmt::print(stderr, "hearth scrape: pushing to {}\n", endpoint);
   }
@@ -195,11 +218,15 @@ void AddScrapeCommand(CLI::App& app, int* exit_code) {
   auto f = std::make_shared<ScrapeFlags>();
   CLI::App* cmd = app.add_subcommand(
       "scrape", "Scrape /debug/pprof endpoints (scrape_configs) and push the profiles to a server");
-  cmd->add_option("--config", f->config, "YAML file with scrape_configs (and push.endpoint)")->required();
-  cmd->add_option("--push", f->push, "Server to push to, e.g. http://hearth:4040 (overrides push.endpoint)");
-  cmd->add_option("--http-addr", f->http_addr, "Serve /targets, /api/v1/targets and /metrics here (e.g. :7071)");
+  cmd->add_option("--config", f->config, "YAML file with scrape_configs (and push.endpoint)")
+      ->required();
+  cmd->add_option("--push", f->push,
+                  "Server to push to, e.g. http://hearth:4040 (overrides push.endpoint)");
+  cmd->add_option("--http-addr", f->http_addr,
+                  "Serve /targets, /api/v1/targets and /metrics here (e.g. :7071)");
   cmd->add_option("--concurrency", f->concurrency, "Short scrapes at once (default 16)");
-  cmd->add_option("--windowed-concurrency", f->windowed, "?seconds= scrapes (CPU) at once (default 256)");
+  cmd->add_option("--windowed-concurrency", f->windowed,
+                  "?seconds= scrapes (CPU) at once (default 256)");
   cmd->callback([f, exit_code] { *exit_code = RunScrape(*f); });
 }
 

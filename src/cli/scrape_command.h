@@ -44,7 +44,8 @@ server::ServerHooks ScrapeServerHooks(std::shared_ptr<ScrapeHolder> holder);
 
 // Starts the scrape_configs of the server's config (null when there are none), storing
 // through the server's ingest pipeline.
-absl::StatusOr<std::unique_ptr<scrape::Manager>> StartServerScraper(const server::ServerParts& parts);
+absl::StatusOr<std::unique_ptr<scrape::Manager>> StartServerScraper(
+    const server::ServerParts& parts);
 
 void AddScrapeCommand(CLI::App& app, int* exit_code);
 

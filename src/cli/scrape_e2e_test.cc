@@ -51,7 +51,8 @@ int FreePort() {
 // A child process with its output in a file; killed (SIGKILL) when destroyed.
 class Process {
  public:
-  Process(std::vector<std::string> argv, const std::string& log, std::vector<std::string> env = {}) {
+  Process(std::vector<std::string> argv, const std::string& log,
+          std::vector<std::string> env = {}) {
     pid_ = fork();
     if (pid_ == 0) {
       int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -173,15 +174,19 @@ TEST_F(ScrapeE2e, GoProgramsScrapedAndQueriedBack) {
   Shell("mkdir -p " + bin);
   // Standard library only: no network, no module downloads.
   const std::string build = fmt::format(
-      "cd {} && GOCACHE={}/gocache GOPATH={}/gopath GOFLAGS=-mod=mod GOPROXY=off go build -o {}/ ./cpuburn ./leaky "
+      "cd {} && GOCACHE={}/gocache GOPATH={}/gopath GOFLAGS=-mod=mod GOPROXY=off go build -o {}/ "
+      "./cpuburn ./leaky "
       "./contention > {}/go_build.log 2>&1",
       src, dir_, dir_, bin, dir_);
   ASSERT_EQ(Shell(build), 0) << Slurp(dir_ + "/go_build.log");
 
   const int cpu_port = FreePort(), leaky_port = FreePort(), cont_port = FreePort();
-  Process cpuburn({bin + "/cpuburn", "-addr", fmt::format("127.0.0.1:{}", cpu_port)}, dir_ + "/cpuburn.log");
-  Process leaky({bin + "/leaky", "-addr", fmt::format("127.0.0.1:{}", leaky_port)}, dir_ + "/leaky.log");
-  Process contention({bin + "/contention", "-addr", fmt::format("127.0.0.1:{}", cont_port)}, dir_ + "/contention.log");
+  Process cpuburn({bin + "/cpuburn", "-addr", fmt::format("127.0.0.1:{}", cpu_port)},
+                  dir_ + "/cpuburn.log");
+  Process leaky({bin + "/leaky", "-addr", fmt::format("127.0.0.1:{}", leaky_port)},
+                dir_ + "/leaky.log");
+  Process contention({bin + "/contention", "-addr", fmt::format("127.0.0.1:{}", cont_port)},
+                     dir_ + "/contention.log");
   for (int p : {cpu_port, leaky_port, cont_port}) {
     ASSERT_TRUE(WaitHttp(fmt::format("127.0.0.1:{}", p), "/debug/pprof/", 30s)) << p;
   }
@@ -208,14 +213,16 @@ TEST_F(ScrapeE2e, GoProgramsScrapedAndQueriedBack) {
       res.set_content("profile broke", "text/plain");
     });
   });
-  const std::string heap = Slurp(std::string(HEARTH_SOURCE_DIR) + "/testdata/fixtures/go/http/leaky.heap.pb.gz");
+  const std::string heap =
+      Slurp(std::string(HEARTH_SOURCE_DIR) + "/testdata/fixtures/go/http/leaky.heap.pb.gz");
   TestTarget vanishing([&](httplib::Server& s) {
     s.Get(R"(/debug/pprof/.*)", [&](const httplib::Request&, httplib::Response& res) {
       res.set_content(heap, "application/octet-stream");
     });
   });
 
-  const std::string config = fmt::format(R"yaml(
+  const std::string config =
+      fmt::format(R"yaml(
 server: {{http_addr: "127.0.0.1:0", grpc_addr: "127.0.0.1:0", otlp_http_enabled: false}}
 storage: {{data_dir: {dir}/data}}
 scrape_configs:
@@ -240,13 +247,14 @@ scrape_configs:
       pprof_config: {{process_cpu: {{enabled: false}}, block: {{enabled: false}}, mutex: {{enabled: false}},
                      goroutine: {{enabled: false}}}}
 )yaml",
-                                         fmt::arg("dir", dir_), fmt::arg("cpu", cpu_port), fmt::arg("leaky", leaky_port),
-                                         fmt::arg("cont", cont_port), fmt::arg("hang", hang.address()),
-                                         fmt::arg("garbage", garbage.address()), fmt::arg("e500", error500.address()),
-                                         fmt::arg("vanishing", vanishing.address()));
+                  fmt::arg("dir", dir_), fmt::arg("cpu", cpu_port), fmt::arg("leaky", leaky_port),
+                  fmt::arg("cont", cont_port), fmt::arg("hang", hang.address()),
+                  fmt::arg("garbage", garbage.address()), fmt::arg("e500", error500.address()),
+                  fmt::arg("vanishing", vanishing.address()));
   std::ofstream(dir_ + "/hearth.yaml") << config;
-  Process server({std::string(HEARTH_BINARY_DIR) + "/hearth", "server", "--config", dir_ + "/hearth.yaml"},
-                 dir_ + "/server.log");
+  Process server(
+      {std::string(HEARTH_BINARY_DIR) + "/hearth", "server", "--config", dir_ + "/hearth.yaml"},
+      dir_ + "/server.log");
   for (int i = 0; i < 300 && port_ == 0; ++i) {
     std::string log = Slurp(dir_ + "/server.log");
     size_t at = log.find("http :");
@@ -275,11 +283,15 @@ scrape_configs:
 
   const std::string range = "&from=now-10m&until=now%2B1m";
   // CPU: the hot functions of cpuburn, in nanoseconds.
-  auto cpu = Get("/api/v1/merge?format=top&query=" +
-                 Q("process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name=\"cpuburn\",job=\"go\"}") + range);
+  auto cpu =
+      Get("/api/v1/merge?format=top&query=" +
+          Q("process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name=\"cpuburn\",job=\"go\"}") +
+          range);
   EXPECT_EQ(cpu["unit"].get_string().value_unsafe(), "nanoseconds");
-  EXPECT_GT(cpu["groups"].at(0)["total"].get_int64().value_unsafe(), 100'000'000);  // > 0.1 s of CPU
-  EXPECT_TRUE(TopHas(cpu, "main.fib") || TopHas(cpu, "main.integrate") || TopHas(cpu, "crypto/sha256"));
+  EXPECT_GT(cpu["groups"].at(0)["total"].get_int64().value_unsafe(),
+            100'000'000);  // > 0.1 s of CPU
+  EXPECT_TRUE(TopHas(cpu, "main.fib") || TopHas(cpu, "main.integrate") ||
+              TopHas(cpu, "crypto/sha256"));
   EXPECT_TRUE(TopHas(cpu, "main.worker")) << bodies_.back().substr(0, 2000);
 
   // Heap growth as deltas: the stored alloc_space adds up to less than the running total
@@ -305,12 +317,12 @@ scrape_configs:
     EXPECT_LT(stored_alloc, cumulative_now) << "alloc_space looks stored as running totals";
   }
   // Every stored point is one interval's allocations: a series with one point per scrape.
-  auto series = Get("/api/v1/series?step=3s&query=" + Q("memory:alloc_objects:count:space:bytes{service_name=\"leaky\"}") +
-                    range);
+  auto series = Get("/api/v1/series?step=3s&query=" +
+                    Q("memory:alloc_objects:count:space:bytes{service_name=\"leaky\"}") + range);
   EXPECT_GE(series["series"].at(0)["points"].get_array().size(), 2u);
   // In-use space stays an instant value.
-  auto inuse = Get("/api/v1/merge?format=top&query=" + Q("memory:inuse_space:bytes:space:bytes{service_name=\"leaky\"}") +
-                   range);
+  auto inuse = Get("/api/v1/merge?format=top&query=" +
+                   Q("memory:inuse_space:bytes:space:bytes{service_name=\"leaky\"}") + range);
   EXPECT_GT(inuse["groups"].at(0)["total"].get_int64().value_unsafe(), 0);
 
   // Goroutines: the leaked ones, counted.
@@ -324,25 +336,29 @@ scrape_configs:
   EXPECT_TRUE(TopHas(gtop, "main.leak"));
 
   // Mutex and block delays of the contention program, in nanoseconds.
-  auto mutex = Get("/api/v1/merge?format=top&query=" +
-                   Q("mutex:delay:nanoseconds:contentions:count{service_name=\"contention\"}") + range);
+  auto mutex =
+      Get("/api/v1/merge?format=top&query=" +
+          Q("mutex:delay:nanoseconds:contentions:count{service_name=\"contention\"}") + range);
   EXPECT_EQ(mutex["unit"].get_string().value_unsafe(), "nanoseconds");
   EXPECT_GT(mutex["groups"].at(0)["total"].get_int64().value_unsafe(), 0);
   EXPECT_TRUE(TopHas(mutex, "sync.(*Mutex).Unlock") || TopHas(mutex, "sync.(*RWMutex).Unlock"));
-  auto block = Get("/api/v1/merge?format=top&query=" +
-                   Q("block:delay:nanoseconds:contentions:count{service_name=\"contention\"}") + range);
+  auto block =
+      Get("/api/v1/merge?format=top&query=" +
+          Q("block:delay:nanoseconds:contentions:count{service_name=\"contention\"}") + range);
   EXPECT_EQ(block["unit"].get_string().value_unsafe(), "nanoseconds");
   EXPECT_GT(block["groups"].at(0)["total"].get_int64().value_unsafe(), 0);
   EXPECT_TRUE(TopHas(block, "runtime.chansend1") || TopHas(block, "runtime.selectgo") ||
               TopHas(block, "sync.(*WaitGroup).Wait") || TopHas(block, "sync.(*Cond).Wait"));
-  auto contentions = Get("/api/v1/merge?format=top&query=" +
-                         Q("block:contentions:count:contentions:count{service_name=\"contention\"}") + range);
+  auto contentions =
+      Get("/api/v1/merge?format=top&query=" +
+          Q("block:contentions:count:contentions:count{service_name=\"contention\"}") + range);
   EXPECT_EQ(contentions["unit"].get_string().value_unsafe(), "count");
 
   // Labels: job, instance, service_name and the relabeled port.
   auto vals = Get("/api/v1/label_values?name=port" + range);
   bool has_port = false;
-  for (auto v : vals["values"].get_array()) has_port |= v.get_string().value_unsafe() == std::to_string(cpu_port);
+  for (auto v : vals["values"].get_array())
+    has_port |= v.get_string().value_unsafe() == std::to_string(cpu_port);
   EXPECT_TRUE(has_port) << bodies_.back();
 
   // Targets: the good ones up and scraped every interval, the bad ones down with why.
@@ -360,7 +376,8 @@ scrape_configs:
         // 13+ s at a 3 s interval: 4+ ticks; a CPU window takes its whole interval.
         const bool cpu = p["name"].get_string().value_unsafe() == "process_cpu";
         EXPECT_GE(p["scrapes"].get_uint64().value_unsafe(), cpu ? 2u : 3u) << instance;
-        EXPECT_EQ(p["failures"].get_uint64().value_unsafe(), 0u) << instance << " " << p["lastError"];
+        EXPECT_EQ(p["failures"].get_uint64().value_unsafe(), 0u)
+            << instance << " " << p["lastError"];
       }
       continue;
     }
@@ -381,11 +398,17 @@ scrape_configs:
   httplib::Client c(fmt::format("http://127.0.0.1:{}", port_));
   auto metrics = c.Get("/metrics");
   ASSERT_TRUE(metrics);
-  EXPECT_NE(metrics->body.find(fmt::format("hearth_scrape_up{{job=\"go\",instance=\"127.0.0.1:{}\",profile=\"process_cpu\"}} 1", cpu_port)),
+  EXPECT_NE(
+      metrics->body.find(fmt::format(
+          "hearth_scrape_up{{job=\"go\",instance=\"127.0.0.1:{}\",profile=\"process_cpu\"}} 1",
+          cpu_port)),
+      std::string::npos);
+  EXPECT_NE(
+      metrics->body.find(fmt::format(
+          "hearth_scrape_up{{job=\"bad\",instance=\"{}\",profile=\"memory\"}} 0", hang.address())),
+      std::string::npos);
+  EXPECT_NE(metrics->body.find("hearth_ingest_profiles_total{tenant=\"anonymous\",api=\"scrape\"}"),
             std::string::npos);
-  EXPECT_NE(metrics->body.find(fmt::format("hearth_scrape_up{{job=\"bad\",instance=\"{}\",profile=\"memory\"}} 0", hang.address())),
-            std::string::npos);
-  EXPECT_NE(metrics->body.find("hearth_ingest_profiles_total{tenant=\"anonymous\",api=\"scrape\"}"), std::string::npos);
   auto page = c.Get("/targets");
   ASSERT_TRUE(page);
   EXPECT_NE(page->body.find("profile broke"), std::string::npos);
@@ -396,7 +419,8 @@ scrape_configs:
   }
   hang_cv.notify_all();
   server.Kill(SIGTERM);
-  EXPECT_TRUE(WIFEXITED(server.exit_status()) && WEXITSTATUS(server.exit_status()) == 0) << Slurp(dir_ + "/server.log");
+  EXPECT_TRUE(WIFEXITED(server.exit_status()) && WEXITSTATUS(server.exit_status()) == 0)
+      << Slurp(dir_ + "/server.log");
   EXPECT_NE(Slurp(dir_ + "/server.log").find("hearth server: stopped"), std::string::npos);
 }
 
@@ -413,7 +437,8 @@ TEST_F(ScrapeE2e, StandaloneScraperPushesToAServer) {
     hearth::profile::Profile out = p;
     for (int64_t& v : out.values) v *= times;
     out.time_nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
     return hearth::profile::EncodePprofGzip(out);
   };
   TestTarget target([&](httplib::Server& s) {
@@ -424,8 +449,8 @@ TEST_F(ScrapeE2e, StandaloneScraperPushesToAServer) {
       res.set_content(grown(*mutex, ++mutex_calls), "application/octet-stream");
     });
   });
-  Process server({std::string(HEARTH_BINARY_DIR) + "/hearth", "server", "--data", dir_ + "/data", "--http-addr",
-                  "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0", "--no-otlp-http"},
+  Process server({std::string(HEARTH_BINARY_DIR) + "/hearth", "server", "--data", dir_ + "/data",
+                  "--http-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0", "--no-otlp-http"},
                  dir_ + "/server.log");
   for (int i = 0; i < 300 && port_ == 0; ++i) {
     std::string log = Slurp(dir_ + "/server.log");
@@ -444,16 +469,19 @@ scrape_configs:
       pprof_config: {{process_cpu: {{enabled: false}}, memory: {{enabled: false}}, goroutine: {{enabled: false}}}}
 )yaml",
                                                       port_, target.address());
-  Process scraper({std::string(HEARTH_BINARY_DIR) + "/hearth", "scrape", "--config", dir_ + "/scrape.yaml",
-                   "--http-addr", "127.0.0.1:0"},
+  Process scraper({std::string(HEARTH_BINARY_DIR) + "/hearth", "scrape", "--config",
+                   dir_ + "/scrape.yaml", "--http-addr", "127.0.0.1:0"},
                   dir_ + "/scrape.log");
-  for (int i = 0; i < 200 && (block_calls < 4 || mutex_calls < 4); ++i) std::this_thread::sleep_for(50ms);
+  for (int i = 0; i < 200 && (block_calls < 4 || mutex_calls < 4); ++i)
+    std::this_thread::sleep_for(50ms);
   ASSERT_GE(block_calls.load(), 4) << Slurp(dir_ + "/scrape.log");
   std::this_thread::sleep_for(500ms);
 
   const std::string range = "&from=now-10m&until=now%2B1m";
   auto b = Get("/api/v1/merge?format=top&query=" +
-               Q("block:delay:nanoseconds:contentions:count{service_name=\"contention\",job=\"standalone\"}") + range);
+               Q("block:delay:nanoseconds:contentions:count{service_name=\"contention\",job="
+                 "\"standalone\"}") +
+               range);
   const int64_t block_stored = b["groups"].at(0)["total"].get_int64().value_unsafe();
   EXPECT_TRUE(TopHas(b, "runtime.chansend1"));
   EXPECT_FALSE(TopHas(b, "sync.(*RWMutex).Unlock"));
@@ -479,7 +507,8 @@ scrape_configs:
   ASSERT_TRUE(t);
   EXPECT_NE(t->body.find("\"health\":\"up\""), std::string::npos) << t->body;
   scraper.Kill(SIGTERM);
-  EXPECT_TRUE(WIFEXITED(scraper.exit_status()) && WEXITSTATUS(scraper.exit_status()) == 0) << Slurp(dir_ + "/scrape.log");
+  EXPECT_TRUE(WIFEXITED(scraper.exit_status()) && WEXITSTATUS(scraper.exit_status()) == 0)
+      << Slurp(dir_ + "/scrape.log");
 }
 
 }  // namespace

@@ -45,7 +45,8 @@ int64_t Duration(const YAML::Node& n, const std::string& where) {
   return *d;
 }
 
-void CheckKeys(const YAML::Node& n, const std::string& where, std::initializer_list<std::string_view> known) {
+void CheckKeys(const YAML::Node& n, const std::string& where,
+               std::initializer_list<std::string_view> known) {
   if (!n.IsMap()) Fail(where, "expected a mapping");
   for (const auto& kv : n) {
     std::string k = kv.first.as<std::string>();
@@ -58,7 +59,8 @@ void CheckKeys(const YAML::Node& n, const std::string& where, std::initializer_l
 std::vector<std::string> StringList(const YAML::Node& n, const std::string& where) {
   if (!n.IsSequence()) Fail(where, "expected a list");
   std::vector<std::string> out;
-  for (size_t i = 0; i < n.size(); ++i) out.push_back(Scalar(n[i], fmt::format("{}[{}]", where, i)));
+  for (size_t i = 0; i < n.size(); ++i)
+    out.push_back(Scalar(n[i], fmt::format("{}[{}]", where, i)));
   return out;
 }
 
@@ -109,8 +111,10 @@ void ReadProfiling(const YAML::Node& n, const std::string& where, ScrapeConfig* 
   for (const auto& kv : pc) {
     const std::string name = kv.first.as<std::string>();
     const std::string tw = pw + "." + name;
-    if (!IsValidLabelName(name)) Fail(tw, "the profile name must be a valid label value like process_cpu");
-    auto it = std::find_if(c->profiles.begin(), c->profiles.end(), [&](const auto& p) { return p.name == name; });
+    if (!IsValidLabelName(name))
+      Fail(tw, "the profile name must be a valid label value like process_cpu");
+    auto it = std::find_if(c->profiles.begin(), c->profiles.end(),
+                           [&](const auto& p) { return p.name == name; });
     const bool known = it != c->profiles.end();
     if (!known) {
       c->profiles.push_back({name, true, "", false, 0});
@@ -134,19 +138,23 @@ void ReadProfiling(const YAML::Node& n, const std::string& where, ScrapeConfig* 
         if (!d.ok()) Fail(sw, "expected a whole number of seconds or a duration like 10s");
         v = *d;
       }
-      if (v < 1'000'000'000 || v % 1'000'000'000 != 0) Fail(sw, "must be a whole number of seconds, at least 1");
+      if (v < 1'000'000'000 || v % 1'000'000'000 != 0)
+        Fail(sw, "must be a whole number of seconds, at least 1");
       p.seconds = v / 1'000'000'000;
     }
     if (p.path.empty()) Fail(tw + ".path", "required for a profile type without a default path");
     if (p.path[0] != '/') Fail(tw + ".path", fmt::format("\"{}\" must start with '/'", p.path));
   }
-  std::sort(c->profiles.begin(), c->profiles.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  std::sort(c->profiles.begin(), c->profiles.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
 }
 
 RelabelRule ReadRelabel(const YAML::Node& n, const std::string& where) {
-  CheckKeys(n, where, {"source_labels", "separator", "regex", "target_label", "replacement", "action"});
+  CheckKeys(n, where,
+            {"source_labels", "separator", "regex", "target_label", "replacement", "action"});
   RelabelRule r;
-  if (n["source_labels"]) r.source_labels = StringList(n["source_labels"], where + ".source_labels");
+  if (n["source_labels"])
+    r.source_labels = StringList(n["source_labels"], where + ".source_labels");
   if (n["separator"]) r.separator = Scalar(n["separator"], where + ".separator");
   if (n["regex"]) r.regex = Scalar(n["regex"], where + ".regex");
   if (n["target_label"]) r.target_label = Scalar(n["target_label"], where + ".target_label");
@@ -169,20 +177,24 @@ ScrapeConfig ReadJob(const YAML::Node& n, const std::string& index_where) {
   const std::string where = fmt::format("{} (job \"{}\")", index_where, c.job_name);
   CheckKeys(n, where,
             {"job_name", "tenant", "scrape_interval", "scrape_timeout", "scheme", "basic_auth",
-             "authorization", "bearer_token", "bearer_token_file", "headers", "params", "tls_config",
-             "static_configs", "file_sd_configs", "relabel_configs", "profiling_config",
-             "normalized_addresses", "max_body_bytes"});
+             "authorization", "bearer_token", "bearer_token_file", "headers", "params",
+             "tls_config", "static_configs", "file_sd_configs", "relabel_configs",
+             "profiling_config", "normalized_addresses", "max_body_bytes"});
   if (n["tenant"]) c.tenant = Scalar(n["tenant"], where + ".tenant");
-  if (n["scrape_interval"]) c.interval_ns = Duration(n["scrape_interval"], where + ".scrape_interval");
+  if (n["scrape_interval"])
+    c.interval_ns = Duration(n["scrape_interval"], where + ".scrape_interval");
   if (c.interval_ns < 1'000'000'000) Fail(where + ".scrape_interval", "must be at least 1s");
   c.timeout_ns = std::min<int64_t>(c.interval_ns, 10'000'000'000);
   if (n["scrape_timeout"]) c.timeout_ns = Duration(n["scrape_timeout"], where + ".scrape_timeout");
   if (c.timeout_ns <= 0) Fail(where + ".scrape_timeout", "must be positive");
   if (n["scheme"]) c.scheme = Scalar(n["scheme"], where + ".scheme");
-  if (c.scheme != "http" && c.scheme != "https") Fail(where + ".scheme", fmt::format("\"{}\": expected http or https", c.scheme));
-  if (n["normalized_addresses"]) (void)Bool(n["normalized_addresses"], where + ".normalized_addresses");
+  if (c.scheme != "http" && c.scheme != "https")
+    Fail(where + ".scheme", fmt::format("\"{}\": expected http or https", c.scheme));
+  if (n["normalized_addresses"])
+    (void)Bool(n["normalized_addresses"], where + ".normalized_addresses");
   if (n["max_body_bytes"]) {
-    if (!ParseInt(Scalar(n["max_body_bytes"], where + ".max_body_bytes"), &c.max_body_bytes) || c.max_body_bytes == 0) {
+    if (!ParseInt(Scalar(n["max_body_bytes"], where + ".max_body_bytes"), &c.max_body_bytes) ||
+        c.max_body_bytes == 0) {
       Fail(where + ".max_body_bytes", "expected a positive number of bytes");
     }
   }
@@ -194,7 +206,8 @@ ScrapeConfig ReadJob(const YAML::Node& n, const std::string& index_where) {
     CheckKeys(b, w, {"username", "password", "password_file"});
     std::string user = b["username"] ? Scalar(b["username"], w + ".username") : "";
     std::string pass = b["password"] ? Scalar(b["password"], w + ".password") : "";
-    if (b["password_file"]) pass = ReadSecretFile(Scalar(b["password_file"], w + ".password_file"), w + ".password_file");
+    if (b["password_file"])
+      pass = ReadSecretFile(Scalar(b["password_file"], w + ".password_file"), w + ".password_file");
     c.headers.emplace_back("Authorization", "Basic " + Base64(user + ":" + pass));
     ++auth_ways;
   }
@@ -203,19 +216,24 @@ ScrapeConfig ReadJob(const YAML::Node& n, const std::string& index_where) {
     CheckKeys(a, w, {"type", "credentials", "credentials_file"});
     std::string type = a["type"] ? Scalar(a["type"], w + ".type") : "Bearer";
     std::string cred = a["credentials"] ? Scalar(a["credentials"], w + ".credentials") : "";
-    if (a["credentials_file"]) cred = ReadSecretFile(Scalar(a["credentials_file"], w + ".credentials_file"), w + ".credentials_file");
+    if (a["credentials_file"])
+      cred = ReadSecretFile(Scalar(a["credentials_file"], w + ".credentials_file"),
+                            w + ".credentials_file");
     if (cred.empty()) Fail(w + ".credentials", "required (or credentials_file)");
     c.headers.emplace_back("Authorization", type + " " + cred);
     ++auth_ways;
   }
   if (n["bearer_token"] || n["bearer_token_file"]) {
-    std::string tok = n["bearer_token"] ? Scalar(n["bearer_token"], where + ".bearer_token")
-                                        : ReadSecretFile(Scalar(n["bearer_token_file"], where + ".bearer_token_file"),
-                                                         where + ".bearer_token_file");
+    std::string tok =
+        n["bearer_token"]
+            ? Scalar(n["bearer_token"], where + ".bearer_token")
+            : ReadSecretFile(Scalar(n["bearer_token_file"], where + ".bearer_token_file"),
+                             where + ".bearer_token_file");
     c.headers.emplace_back("Authorization", "Bearer " + tok);
     ++auth_ways;
   }
-  if (auth_ways > 1) Fail(where, "at most one of basic_auth, authorization and bearer_token may be set");
+  if (auth_ways > 1)
+    Fail(where, "at most one of basic_auth, authorization and bearer_token may be set");
   if (const YAML::Node h = n["headers"]) {
     if (!h.IsMap()) Fail(where + ".headers", "expected a mapping of header names to values");
     for (const auto& kv : h) {
@@ -224,7 +242,8 @@ ScrapeConfig ReadJob(const YAML::Node& n, const std::string& index_where) {
     }
   }
   if (const YAML::Node p = n["params"]) {
-    if (!p.IsMap()) Fail(where + ".params", "expected a mapping of parameter names to lists of values");
+    if (!p.IsMap())
+      Fail(where + ".params", "expected a mapping of parameter names to lists of values");
     for (const auto& kv : p) {
       std::string k = kv.first.as<std::string>();
       if (kv.second.IsScalar()) {
@@ -237,7 +256,8 @@ ScrapeConfig ReadJob(const YAML::Node& n, const std::string& index_where) {
   if (const YAML::Node t = n["tls_config"]) {
     const std::string w = where + ".tls_config";
     CheckKeys(t, w, {"insecure_skip_verify", "ca_file"});
-    if (t["insecure_skip_verify"]) c.tls_insecure_skip_verify = Bool(t["insecure_skip_verify"], w + ".insecure_skip_verify");
+    if (t["insecure_skip_verify"])
+      c.tls_insecure_skip_verify = Bool(t["insecure_skip_verify"], w + ".insecure_skip_verify");
     if (t["ca_file"]) c.tls_ca_file = Scalar(t["ca_file"], w + ".ca_file");
   }
 
@@ -267,20 +287,23 @@ ScrapeConfig ReadJob(const YAML::Node& n, const std::string& index_where) {
       FileSdConfig fc;
       if (!f[i]["files"]) Fail(iw + ".files", "required");
       fc.files = StringList(f[i]["files"], iw + ".files");
-      if (f[i]["refresh_interval"]) fc.refresh_interval_ns = Duration(f[i]["refresh_interval"], iw + ".refresh_interval");
+      if (f[i]["refresh_interval"])
+        fc.refresh_interval_ns = Duration(f[i]["refresh_interval"], iw + ".refresh_interval");
       c.file_sd_configs.push_back(std::move(fc));
     }
   }
   if (const YAML::Node r = n["relabel_configs"]) {
     const std::string w = where + ".relabel_configs";
     if (!r.IsSequence()) Fail(w, "expected a list");
-    for (size_t i = 0; i < r.size(); ++i) c.relabel_configs.push_back(ReadRelabel(r[i], fmt::format("{}[{}]", w, i)));
+    for (size_t i = 0; i < r.size(); ++i)
+      c.relabel_configs.push_back(ReadRelabel(r[i], fmt::format("{}[{}]", w, i)));
   }
   c.profiles = DefaultProfileTypes();
   if (const YAML::Node p = n["profiling_config"]) ReadProfiling(p, where + ".profiling_config", &c);
   for (const ProfileTypeConfig& p : c.profiles) {
     if (p.enabled && p.delta && p.seconds == 0 && c.interval_ns < 2'000'000'000) {
-      Fail(where + ".scrape_interval", fmt::format("profile {} asks for ?seconds=: the interval must be at least 2s", p.name));
+      Fail(where + ".scrape_interval",
+           fmt::format("profile {} asks for ?seconds=: the interval must be at least 2s", p.name));
     }
   }
   return c;
@@ -308,7 +331,8 @@ absl::StatusOr<int64_t> ParseDurationNs(std::string_view text) {
     while (n < s.size() && std::isdigit(static_cast<unsigned char>(s[n]))) ++n;
     int64_t v;
     if (n == 0 || !ParseInt(s.substr(0, n), &v)) {
-      return absl::InvalidArgumentError(fmt::format("\"{}\" is not a duration like 10s, 1m30s or 500ms", text));
+      return absl::InvalidArgumentError(
+          fmt::format("\"{}\" is not a duration like 10s, 1m30s or 500ms", text));
     }
     s.remove_prefix(n);
     size_t u = 0;
@@ -316,14 +340,23 @@ absl::StatusOr<int64_t> ParseDurationNs(std::string_view text) {
     std::string_view unit = s.substr(0, u);
     s.remove_prefix(u);
     int64_t scale;
-    if (unit == "ms") scale = 1'000'000;
-    else if (unit == "s") scale = 1'000'000'000;
-    else if (unit == "m") scale = 60'000'000'000;
-    else if (unit == "h") scale = 3'600'000'000'000;
-    else if (unit == "d") scale = 86'400'000'000'000;
-    else if (unit == "w") scale = 7 * 86'400'000'000'000;
-    else return absl::InvalidArgumentError(fmt::format("\"{}\": unknown or missing unit in a duration (ms, s, m, h, d, w)", text));
-    if (v > INT64_MAX / scale) return absl::InvalidArgumentError(fmt::format("\"{}\": duration too long", text));
+    if (unit == "ms")
+      scale = 1'000'000;
+    else if (unit == "s")
+      scale = 1'000'000'000;
+    else if (unit == "m")
+      scale = 60'000'000'000;
+    else if (unit == "h")
+      scale = 3'600'000'000'000;
+    else if (unit == "d")
+      scale = 86'400'000'000'000;
+    else if (unit == "w")
+      scale = 7 * 86'400'000'000'000;
+    else
+      return absl::InvalidArgumentError(
+          fmt::format("\"{}\": unknown or missing unit in a duration (ms, s, m, h, d, w)", text));
+    if (v > INT64_MAX / scale)
+      return absl::InvalidArgumentError(fmt::format("\"{}\": duration too long", text));
     total += v * scale;
   }
   return total;
@@ -339,7 +372,8 @@ absl::StatusOr<std::vector<ScrapeConfig>> ParseScrapeConfigs(std::string_view ya
     for (size_t i = 0; i < root.size(); ++i) {
       ScrapeConfig c = ReadJob(root[i], fmt::format("scrape_configs[{}]", i));
       if (!names.insert(c.job_name).second) {
-        Fail(fmt::format("scrape_configs[{}].job_name", i), fmt::format("\"{}\" is used by two jobs", c.job_name));
+        Fail(fmt::format("scrape_configs[{}].job_name", i),
+             fmt::format("\"{}\" is used by two jobs", c.job_name));
       }
       out.push_back(std::move(c));
     }

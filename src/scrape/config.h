@@ -16,10 +16,12 @@
 //       static_configs:
 //         - targets: ["10.0.0.1:6060"]
 //           labels: {env: prod}
-//       file_sd_configs:               # Prometheus' file_sd format (JSON or YAML), re-read on change
+//       file_sd_configs:               # Prometheus' file_sd format (JSON or YAML), re-read on
+//       change
 //         - files: [/etc/hearth/targets/*.json]
 //           refresh_interval: 5m
-//       relabel_configs:               # replace keep drop labelmap labeldrop labelkeep lowercase uppercase
+//       relabel_configs:               # replace keep drop labelmap labeldrop labelkeep lowercase
+//       uppercase
 //         - {source_labels: [__address__], regex: "(.*):.*", target_label: host}
 //       profiling_config:
 //         path_prefix: ""
@@ -53,8 +55,8 @@ struct ProfileTypeConfig {
   std::string name;  // becomes __name__: process_cpu, memory, goroutine, block, mutex, ...
   bool enabled = true;
   std::string path;
-  bool delta = false;       // request ?seconds=N from the target
-  int64_t seconds = 0;      // N; 0: derived from the interval
+  bool delta = false;   // request ?seconds=N from the target
+  int64_t seconds = 0;  // N; 0: derived from the interval
 };
 
 struct StaticConfig {

@@ -51,7 +51,8 @@ TEST(ScrapeConfig, FullExample) {
   EXPECT_EQ(a.tenant, "team-a");
   EXPECT_TRUE(a.tls_insecure_skip_verify);
   ASSERT_EQ(a.headers.size(), 2u);
-  EXPECT_EQ(a.headers[0], (std::pair<std::string, std::string>{"Authorization", "Basic dXNlcjpwYXNz"}));
+  EXPECT_EQ(a.headers[0],
+            (std::pair<std::string, std::string>{"Authorization", "Basic dXNlcjpwYXNz"}));
   EXPECT_EQ(a.headers[1].first, "X-Extra");
   EXPECT_EQ(a.params, (std::vector<std::pair<std::string, std::string>>{{"debug", "0"}}));
   ASSERT_EQ(a.static_configs.size(), 1u);
@@ -97,13 +98,18 @@ TEST(ScrapeConfig, ErrorsNameTheKey) {
       {"{job_name: a}", "scrape_configs: expected a list of jobs"},
       {"[{scrape_interval: 1s}]", "scrape_configs[0].job_name: required"},
       {"[{job_name: a}, {job_name: a}]", "scrape_configs[1].job_name: \"a\" is used by two jobs"},
-      {"[{job_name: a, scrape_intervl: 1s}]", "scrape_configs[0] (job \"a\"): unknown key \"scrape_intervl\""},
+      {"[{job_name: a, scrape_intervl: 1s}]",
+       "scrape_configs[0] (job \"a\"): unknown key \"scrape_intervl\""},
       {"[{job_name: a, scrape_interval: 10}]",
-       "scrape_configs[0] (job \"a\").scrape_interval: \"10\": unknown or missing unit in a duration (ms, s, m, h, d, w)"},
-      {"[{job_name: a, scrape_interval: 500ms}]", "scrape_configs[0] (job \"a\").scrape_interval: must be at least 1s"},
-      {"[{job_name: a, scheme: ftp}]", "scrape_configs[0] (job \"a\").scheme: \"ftp\": expected http or https"},
+       "scrape_configs[0] (job \"a\").scrape_interval: \"10\": unknown or missing unit in a "
+       "duration (ms, s, m, h, d, w)"},
+      {"[{job_name: a, scrape_interval: 500ms}]",
+       "scrape_configs[0] (job \"a\").scrape_interval: must be at least 1s"},
+      {"[{job_name: a, scheme: ftp}]",
+       "scrape_configs[0] (job \"a\").scheme: \"ftp\": expected http or https"},
       {"[{job_name: a, static_configs: [{targets: ['http://x:1']}]}]",
-       "scrape_configs[0] (job \"a\").static_configs[0].targets: \"http://x:1\" must be host:port (no scheme or path)"},
+       "scrape_configs[0] (job \"a\").static_configs[0].targets: \"http://x:1\" must be host:port "
+       "(no scheme or path)"},
       {"[{job_name: a, relabel_configs: [{action: bogus}]}]",
        "scrape_configs[0] (job \"a\").relabel_configs[0].action: unknown action \"bogus\""},
       {"[{job_name: a, relabel_configs: [{regex: '('}]}]",
@@ -113,15 +119,18 @@ TEST(ScrapeConfig, ErrorsNameTheKey) {
       {"[{job_name: a, profiling_config: {pprof_config: {custom: {enabled: true}}}}]",
        "scrape_configs[0] (job \"a\").profiling_config.pprof_config.custom.path: required"},
       {"[{job_name: a, profiling_config: {pprof_config: {memory: {delta: maybe}}}}]",
-       "scrape_configs[0] (job \"a\").profiling_config.pprof_config.memory.delta: expected true or false"},
+       "scrape_configs[0] (job \"a\").profiling_config.pprof_config.memory.delta: expected true or "
+       "false"},
       {"[{job_name: a, profiling_config: {pprof_config: {process_cpu: {seconds: 0}}}}]",
-       "scrape_configs[0] (job \"a\").profiling_config.pprof_config.process_cpu.seconds: must be a whole number"},
+       "scrape_configs[0] (job \"a\").profiling_config.pprof_config.process_cpu.seconds: must be a "
+       "whole number"},
       {"[{job_name: a, basic_auth: {username: u}, bearer_token: t}]",
        "scrape_configs[0] (job \"a\"): at most one of basic_auth, authorization and bearer_token"},
       {"[{job_name: a, file_sd_configs: [{refresh_interval: 1m}]}]",
        "scrape_configs[0] (job \"a\").file_sd_configs[0].files: required"},
       {"[{job_name: a, static_configs: [{targets: ['x:1'], labels: {'bad-name': v}}]}]",
-       "scrape_configs[0] (job \"a\").static_configs[0].labels: \"bad-name\" is not a valid label name"},
+       "scrape_configs[0] (job \"a\").static_configs[0].labels: \"bad-name\" is not a valid label "
+       "name"},
   };
   for (const Case& c : cases) {
     auto r = ParseScrapeConfigs(c.yaml);

@@ -15,7 +15,8 @@ std::string Excerpt(std::string_view body) {
   std::string out;
   for (char c : body.substr(0, 200)) {
     if (c == '\n' || c == '\r') break;
-    out.push_back(static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f ? '?' : c);
+    out.push_back(
+        static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f ? '?' : c);
   }
   return out;
 }
@@ -45,13 +46,16 @@ void FetchCanceler::Unregister(void* client) {
   live_.erase(client);
 }
 
-std::string FetchUrl(const FetchRequest& r) { return fmt::format("{}://{}{}", r.scheme, r.address, r.path_and_query); }
+std::string FetchUrl(const FetchRequest& r) {
+  return fmt::format("{}://{}{}", r.scheme, r.address, r.path_and_query);
+}
 
 absl::StatusOr<std::string> Fetch(const FetchRequest& r) {
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::nanoseconds(r.timeout_ns);
   httplib::Client client(fmt::format("{}://{}", r.scheme, r.address));
-  if (!client.is_valid()) return absl::InvalidArgumentError(fmt::format("bad target address \"{}\"", r.address));
+  if (!client.is_valid())
+    return absl::InvalidArgumentError(fmt::format("bad target address \"{}\"", r.address));
   const auto timeout = std::chrono::nanoseconds(r.timeout_ns);
   client.set_connection_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
   client.set_read_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
@@ -68,7 +72,8 @@ absl::StatusOr<std::string> Fetch(const FetchRequest& r) {
   for (const auto& [k, v] : r.headers) headers.emplace(k, v);
   headers.emplace("User-Agent", "hearth-scraper/0.1");
 
-  if (r.canceler != nullptr && !r.canceler->Register(&client)) return absl::CancelledError("scraper stopping");
+  if (r.canceler != nullptr && !r.canceler->Register(&client))
+    return absl::CancelledError("scraper stopping");
   struct Unregister {
     FetchCanceler* c;
     void* client;
@@ -99,10 +104,12 @@ absl::StatusOr<std::string> Fetch(const FetchRequest& r) {
         return true;
       });
   const double secs = std::chrono::duration<double>(timeout).count();
-  if (too_large) return absl::ResourceExhaustedError(fmt::format("body larger than {} bytes", r.max_body_bytes));
+  if (too_large)
+    return absl::ResourceExhaustedError(fmt::format("body larger than {} bytes", r.max_body_bytes));
   if (timed_out) return absl::DeadlineExceededError(fmt::format("timed out after {:.1f}s", secs));
   if (!res) {
-    if (r.canceler != nullptr && r.canceler->canceled()) return absl::CancelledError("scraper stopping");
+    if (r.canceler != nullptr && r.canceler->canceled())
+      return absl::CancelledError("scraper stopping");
     switch (res.error()) {
       case httplib::Error::Connection:
         return absl::UnavailableError("connection refused or unreachable");
@@ -114,12 +121,14 @@ absl::StatusOr<std::string> Fetch(const FetchRequest& r) {
         }
         return absl::UnavailableError("connection closed before a complete answer");
       default:
-        return absl::UnavailableError(fmt::format("request failed: {}", httplib::to_string(res.error())));
+        return absl::UnavailableError(
+            fmt::format("request failed: {}", httplib::to_string(res.error())));
     }
   }
   if (status != 200) {
     std::string e = Excerpt(body);
-    return absl::FailedPreconditionError(e.empty() ? fmt::format("HTTP {}", status) : fmt::format("HTTP {}: {}", status, e));
+    return absl::FailedPreconditionError(e.empty() ? fmt::format("HTTP {}", status)
+                                                   : fmt::format("HTTP {}: {}", status, e));
   }
   return body;
 }

@@ -33,8 +33,8 @@ class FetchCanceler {
 
 struct FetchRequest {
   std::string scheme = "http";
-  std::string address;          // host:port
-  std::string path_and_query;   // "/debug/pprof/profile?seconds=9"
+  std::string address;         // host:port
+  std::string path_and_query;  // "/debug/pprof/profile?seconds=9"
   std::vector<std::pair<std::string, std::string>> headers;
   int64_t timeout_ns = 10'000'000'000;
   uint64_t max_body_bytes = uint64_t{64} << 20;

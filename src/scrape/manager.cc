@@ -13,10 +13,14 @@ namespace {
 constexpr size_t kLagWindow = 8192;
 
 int64_t SteadyNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 int64_t WallNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 std::string UrlEncode(std::string_view s) {
@@ -72,8 +76,8 @@ std::string TargetHealth::last_error() const {
 
 Manager::Manager(ManagerOptions options) : options_(std::move(options)) {}
 
-absl::StatusOr<std::unique_ptr<Manager>> Manager::Start(std::vector<ScrapeConfig> configs, Sink sink,
-                                                        ManagerOptions options) {
+absl::StatusOr<std::unique_ptr<Manager>> Manager::Start(std::vector<ScrapeConfig> configs,
+                                                        Sink sink, ManagerOptions options) {
   if (options.max_concurrent_scrapes < 1 || options.max_concurrent_windowed < 1 ||
       options.max_concurrent_failing < 1) {
     return absl::InvalidArgumentError("scrape concurrency must be at least 1");
@@ -85,7 +89,8 @@ absl::StatusOr<std::unique_ptr<Manager>> Manager::Start(std::vector<ScrapeConfig
   for (ScrapeConfig& c : configs) {
     auto job = std::make_unique<JobState>();
     job->config = std::move(c);
-    if (!job->config.file_sd_configs.empty()) job->file_sd = std::make_unique<FileSdWatcher>(job->config.file_sd_configs);
+    if (!job->config.file_sd_configs.empty())
+      job->file_sd = std::make_unique<FileSdWatcher>(job->config.file_sd_configs);
     m->jobs_.push_back(std::move(job));
   }
   {
@@ -235,13 +240,16 @@ void Manager::RunScrape(std::shared_ptr<TargetState> t, size_t i, int64_t schedu
   req.ca_file = job.tls_ca_file;
   req.canceler = &canceler_;
   std::string query;
-  for (const auto& [k, v] : job.params) query += fmt::format("{}{}={}", query.empty() ? "" : "&", UrlEncode(k), UrlEncode(v));
+  for (const auto& [k, v] : job.params)
+    query += fmt::format("{}{}={}", query.empty() ? "" : "&", UrlEncode(k), UrlEncode(v));
   int64_t seconds = 0;
   if (cfg.delta) {
     // The rest of the interval (whole seconds: Go's handler takes an integer), so the next
     // window starts where this one ends.
-    seconds = cfg.seconds > 0 ? cfg.seconds
-                              : std::max<int64_t>(1, std::llround(static_cast<double>(job.interval_ns - lag) / 1e9));
+    seconds =
+        cfg.seconds > 0
+            ? cfg.seconds
+            : std::max<int64_t>(1, std::llround(static_cast<double>(job.interval_ns - lag) / 1e9));
     query += fmt::format("{}seconds={}", query.empty() ? "" : "&", seconds);
   }
   req.path_and_query = t->target.path_prefix + cfg.path + (query.empty() ? "" : "?" + query);
@@ -256,7 +264,8 @@ void Manager::RunScrape(std::shared_ptr<TargetState> t, size_t i, int64_t schedu
   } else {
     auto decoded = profile::DecodePprof(*body, options_.pprof_limits);
     if (!decoded.ok()) {
-      status = absl::InvalidArgumentError(fmt::format("not a pprof profile: {}", decoded.status().message()));
+      status = absl::InvalidArgumentError(
+          fmt::format("not a pprof profile: {}", decoded.status().message()));
     } else {
       ScrapedProfile sp;
       sp.tenant = job.tenant;
@@ -269,9 +278,11 @@ void Manager::RunScrape(std::shared_ptr<TargetState> t, size_t i, int64_t schedu
       sp.start_ns = cfg.delta ? end_wall - seconds * 1'000'000'000
                               : (last_end_wall > 0 ? last_end_wall : end_wall - job.interval_ns);
       if (sp.profile.time_nanos == 0) sp.profile.time_nanos = cfg.delta ? sp.start_ns : end_wall;
-      if (cfg.delta && sp.profile.duration_nanos == 0) sp.profile.duration_nanos = sp.end_ns - sp.start_ns;
+      if (cfg.delta && sp.profile.duration_nanos == 0)
+        sp.profile.duration_nanos = sp.end_ns - sp.start_ns;
       status = sink_(std::move(sp));
-      if (!status.ok()) status = absl::Status(status.code(), fmt::format("storing: {}", status.message()));
+      if (!status.ok())
+        status = absl::Status(status.code(), fmt::format("storing: {}", status.message()));
     }
   }
   const int64_t end = SteadyNs();
@@ -310,7 +321,8 @@ std::vector<TargetHealth> Manager::Targets() const {
     for (const auto& [_, t] : job->targets) {
       TargetHealth th;
       th.job = job->config.job_name;
-      th.scrape_url_base = fmt::format("{}://{}{}", t->target.scheme, t->target.address, t->target.path_prefix);
+      th.scrape_url_base =
+          fmt::format("{}://{}{}", t->target.scheme, t->target.address, t->target.path_prefix);
       th.labels = t->target.labels;
       th.discovered = t->target.discovered;
       th.interval_ns = job->config.interval_ns;

@@ -46,7 +46,7 @@ struct ScrapedProfile {
   std::string tenant;  // the job's `tenant`, "" for the default
   Labels labels;       // __name__ (the profile type's name), job, instance, service_name, ...
   profile::Profile profile;
-  std::string pprof;   // the bytes as the target sent them
+  std::string pprof;  // the bytes as the target sent them
   // Values of cumulative types (heap alloc_*, block, mutex) are running totals since the
   // target started: the sink turns them into deltas (false for ?seconds= windows).
   bool cumulative = false;
@@ -71,9 +71,9 @@ struct ProfileHealth {
   bool scraped = false;
   bool up = false;
   std::string last_error;
-  int64_t last_scrape_ns = 0;   // wall clock start of the last scrape
+  int64_t last_scrape_ns = 0;  // wall clock start of the last scrape
   double last_duration_s = 0;
-  int64_t last_lag_ns = 0;      // start minus scheduled start
+  int64_t last_lag_ns = 0;  // start minus scheduled start
   uint64_t scrapes = 0, failures = 0, missed = 0;
 };
 
@@ -101,8 +101,8 @@ struct LagStats {
 class Manager {
  public:
   // Starts scraping at once (first ticks within one interval).
-  static absl::StatusOr<std::unique_ptr<Manager>> Start(std::vector<ScrapeConfig> configs, Sink sink,
-                                                        ManagerOptions options = {});
+  static absl::StatusOr<std::unique_ptr<Manager>> Start(std::vector<ScrapeConfig> configs,
+                                                        Sink sink, ManagerOptions options = {});
   ~Manager();
   // Stops the scheduler, aborts requests in flight and waits for the workers.
   void Stop();
@@ -127,7 +127,7 @@ class Manager {
 
   explicit Manager(ManagerOptions options);
   void SchedulerLoop();
-  void RefreshTargets(JobState& job, int64_t wall_ns);  // under mu_
+  void RefreshTargets(JobState& job, int64_t wall_ns);                       // under mu_
   void Submit(const std::shared_ptr<TargetState>& t, size_t profile_index);  // under mu_
   void RunScrape(std::shared_ptr<TargetState> t, size_t profile_index, int64_t scheduled_ns);
   void RecordLag(int64_t lag_ns);  // under mu_

@@ -20,7 +20,8 @@ namespace {
 using namespace std::chrono_literals;
 
 std::string Fixture(const std::string& rel) {
-  std::ifstream in(std::string(HEARTH_SOURCE_DIR) + "/testdata/fixtures/go/" + rel, std::ios::binary);
+  std::ifstream in(std::string(HEARTH_SOURCE_DIR) + "/testdata/fixtures/go/" + rel,
+                   std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   EXPECT_FALSE(ss.str().empty()) << rel;
@@ -75,8 +76,9 @@ void ServeFixtures(httplib::Server& s, CpuLog* cpu) {
     }
     res.set_content(profile, "application/octet-stream");
   });
-  for (auto [path, body] : {std::pair{"/debug/pprof/allocs", allocs}, std::pair{"/debug/pprof/goroutine", goroutine},
-                            std::pair{"/debug/pprof/block", block}, std::pair{"/debug/pprof/mutex", mutex}}) {
+  for (auto [path, body] :
+       {std::pair{"/debug/pprof/allocs", allocs}, std::pair{"/debug/pprof/goroutine", goroutine},
+        std::pair{"/debug/pprof/block", block}, std::pair{"/debug/pprof/mutex", mutex}}) {
     s.Get(path, [body = body](const httplib::Request&, httplib::Response& res) {
       res.set_content(body, "application/octet-stream");
     });
@@ -101,7 +103,8 @@ struct Collected {
   }
 };
 
-const ProfileHealth* Find(const std::vector<TargetHealth>& ts, const std::string& instance, std::string_view name) {
+const ProfileHealth* Find(const std::vector<TargetHealth>& ts, const std::string& instance,
+                          std::string_view name) {
   for (const TargetHealth& t : ts) {
     for (const auto& [k, v] : t.labels) {
       if (k != "instance" || v != instance) continue;
@@ -136,7 +139,8 @@ TEST(Manager, ScrapesGoodTargetsWhileBadOnesFail) {
   TestTarget error500([](httplib::Server& s) {
     s.Get(R"(/debug/pprof/.*)", [](const httplib::Request&, httplib::Response& res) {
       res.status = 500;
-      res.set_content("Could not enable CPU profiling: cpu profiling already in use\n", "text/plain");
+      res.set_content("Could not enable CPU profiling: cpu profiling already in use\n",
+                      "text/plain");
     });
   });
 
@@ -148,8 +152,8 @@ TEST(Manager, ScrapesGoodTargetsWhileBadOnesFail) {
     - targets: ["{}", "{}", "{}", "{}", "{}"]
       labels: {{env: test}}
 )",
-                                                good.address(), vanishing.address(), hang.address(), garbage.address(),
-                                                error500.address()));
+                                                good.address(), vanishing.address(), hang.address(),
+                                                garbage.address(), error500.address()));
   ASSERT_TRUE(configs.ok()) << configs.status();
   Collected got;
   // Fewer workers than failing endpoints: the ones that hang until their timeout must not
@@ -168,7 +172,8 @@ TEST(Manager, ScrapesGoodTargetsWhileBadOnesFail) {
   ASSERT_TRUE(m.ok()) << m.status();
 
   // The vanishing target answers at first, then goes away.
-  for (int i = 0; i < 100 && got.For(vanishing.address(), "memory").empty(); ++i) std::this_thread::sleep_for(50ms);
+  for (int i = 0; i < 100 && got.For(vanishing.address(), "memory").empty(); ++i)
+    std::this_thread::sleep_for(50ms);
   ASSERT_FALSE(got.For(vanishing.address(), "memory").empty());
   {
     auto ts = (*m)->Targets();
@@ -192,7 +197,8 @@ TEST(Manager, ScrapesGoodTargetsWhileBadOnesFail) {
     EXPECT_NE(h->last_error.find("not a pprof profile"), std::string::npos) << h->last_error;
     h = Find(ts, error500.address(), name);
     EXPECT_FALSE(h->up);
-    EXPECT_EQ(h->last_error, "HTTP 500: Could not enable CPU profiling: cpu profiling already in use");
+    EXPECT_EQ(h->last_error,
+              "HTTP 500: Could not enable CPU profiling: cpu profiling already in use");
     h = Find(ts, vanishing.address(), name);
     EXPECT_FALSE(h->up);
     EXPECT_EQ(h->last_error, "connection refused or unreachable") << name;
@@ -215,7 +221,10 @@ TEST(Manager, ScrapesGoodTargetsWhileBadOnesFail) {
   EXPECT_FALSE(p.cumulative);
   EXPECT_EQ(p.profile.samples.size(), 101u);  // the fixture, decoded
   EXPECT_FALSE(p.pprof.empty());
-  Labels want = {{"__name__", "process_cpu"}, {"env", "test"}, {"instance", good.address()}, {"job", "fixtures"},
+  Labels want = {{"__name__", "process_cpu"},
+                 {"env", "test"},
+                 {"instance", good.address()},
+                 {"job", "fixtures"},
                  {"service_name", "fixtures"}};
   Labels labels = p.labels;
   std::sort(labels.begin(), labels.end());
@@ -233,12 +242,17 @@ TEST(Manager, ScrapesGoodTargetsWhileBadOnesFail) {
   // The targets API and metrics show the same.
   const std::string json = (*m)->TargetsJson();
   EXPECT_NE(json.find(R"("health":"down")"), std::string::npos);
-  EXPECT_NE(json.find(R"("lastError":"HTTP 500: Could not enable CPU profiling)"), std::string::npos);
+  EXPECT_NE(json.find(R"("lastError":"HTTP 500: Could not enable CPU profiling)"),
+            std::string::npos);
   EXPECT_NE(json.find(R"("scrapePool":"fixtures")"), std::string::npos);
   const std::string metrics = (*m)->MetricsText();
-  EXPECT_NE(metrics.find(fmt::format("hearth_scrape_up{{job=\"fixtures\",instance=\"{}\",profile=\"memory\"}} 1", good.address())),
+  EXPECT_NE(metrics.find(fmt::format(
+                "hearth_scrape_up{{job=\"fixtures\",instance=\"{}\",profile=\"memory\"}} 1",
+                good.address())),
             std::string::npos);
-  EXPECT_NE(metrics.find(fmt::format("hearth_scrape_up{{job=\"fixtures\",instance=\"{}\",profile=\"memory\"}} 0", hang.address())),
+  EXPECT_NE(metrics.find(fmt::format(
+                "hearth_scrape_up{{job=\"fixtures\",instance=\"{}\",profile=\"memory\"}} 0",
+                hang.address())),
             std::string::npos);
   EXPECT_NE(metrics.find("hearth_scrape_targets{job=\"fixtures\"} 5"), std::string::npos);
   EXPECT_NE((*m)->TargetsHtml().find("connection refused"), std::string::npos);
@@ -312,14 +326,20 @@ TEST(Manager, FileSdChangesAddAndRemoveTargets) {
       options);
   ASSERT_TRUE(m.ok());
   EXPECT_TRUE((*m)->Targets().empty());
-  std::ofstream(file) << fmt::format(R"([{{"targets": ["{}"], "labels": {{"team": "a"}}}}])", good.address());
-  for (int i = 0; i < 100 && got.For(good.address(), "memory").empty(); ++i) std::this_thread::sleep_for(50ms);
+  std::ofstream(file) << fmt::format(R"([{{"targets": ["{}"], "labels": {{"team": "a"}}}}])",
+                                     good.address());
+  for (int i = 0; i < 100 && got.For(good.address(), "memory").empty(); ++i)
+    std::this_thread::sleep_for(50ms);
   auto ps = got.For(good.address(), "memory");
   ASSERT_FALSE(ps.empty());
   Labels labels = ps[0].labels;
   std::sort(labels.begin(), labels.end());
-  EXPECT_EQ(labels, (Labels{{"__name__", "memory"}, {"from", "targets"}, {"instance", good.address()}, {"job", "sd"},
-                            {"service_name", "sd"}, {"team", "a"}}));
+  EXPECT_EQ(labels, (Labels{{"__name__", "memory"},
+                            {"from", "targets"},
+                            {"instance", good.address()},
+                            {"job", "sd"},
+                            {"service_name", "sd"},
+                            {"team", "a"}}));
   ASSERT_EQ((*m)->Targets().size(), 1u);
   std::ofstream(file) << "[ ]";  // other bytes, no targets
   for (int i = 0; i < 100 && !(*m)->Targets().empty(); ++i) std::this_thread::sleep_for(50ms);
@@ -333,16 +353,17 @@ TEST(Manager, SendsAuthHeadersAndParamsAndScrapesCustomTypes) {
   const std::string heap = Fixture("http/leaky.heap.pb.gz");
   std::atomic<int> unauthorized{0};
   TestTarget target([&](httplib::Server& s) {
-    s.Get(R"(/app/debug/pprof/(heap|fgprof))", [&](const httplib::Request& req, httplib::Response& res) {
-      if (req.get_header_value("Authorization") != "Bearer s3cret" || req.get_header_value("X-Team") != "a" ||
-          req.get_param_value("gc") != "1") {
-        ++unauthorized;
-        res.status = 401;
-        res.set_content("unauthorized", "text/plain");
-        return;
-      }
-      res.set_content(heap, "application/octet-stream");
-    });
+    s.Get(R"(/app/debug/pprof/(heap|fgprof))",
+          [&](const httplib::Request& req, httplib::Response& res) {
+            if (req.get_header_value("Authorization") != "Bearer s3cret" ||
+                req.get_header_value("X-Team") != "a" || req.get_param_value("gc") != "1") {
+              ++unauthorized;
+              res.status = 401;
+              res.set_content("unauthorized", "text/plain");
+              return;
+            }
+            res.set_content(heap, "application/octet-stream");
+          });
   });
   auto configs = ParseScrapeConfigs(fmt::format(R"(
 - job_name: auth
@@ -370,7 +391,8 @@ TEST(Manager, SendsAuthHeadersAndParamsAndScrapesCustomTypes) {
     return absl::OkStatus();
   });
   ASSERT_TRUE(m.ok());
-  for (int i = 0; i < 200 && (got.For(target.address(), "memory").empty() || got.For(target.address(), "fgprof").empty());
+  for (int i = 0; i < 200 && (got.For(target.address(), "memory").empty() ||
+                              got.For(target.address(), "fgprof").empty());
        ++i) {
     std::this_thread::sleep_for(50ms);
   }
@@ -386,7 +408,8 @@ TEST(Manager, SendsAuthHeadersAndParamsAndScrapesCustomTypes) {
   ASSERT_EQ(ts.size(), 1u);
   const ProfileHealth* f = Find(ts, target.address(), "fgprof");
   ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f->url, fmt::format("http://{}/app/debug/pprof/fgprof?gc=1&seconds=1", target.address()));
+  EXPECT_EQ(f->url,
+            fmt::format("http://{}/app/debug/pprof/fgprof?gc=1&seconds=1", target.address()));
 }
 
 }  // namespace

@@ -22,7 +22,8 @@ class WorkerPool {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;
       queue_.push_back(std::move(task));
-      if (idle_ < queue_.size() && threads_.size() < max_threads_) threads_.emplace_back([this] { Run(); });
+      if (idle_ < queue_.size() && threads_.size() < max_threads_)
+        threads_.emplace_back([this] { Run(); });
     }
     cv_.notify_one();
   }

@@ -23,7 +23,8 @@ TEST(WorkerPool, BoundsConcurrencyAndStartsThreadsOnDemand) {
       ++done;
     });
   }
-  for (int i = 0; i < 500 && done < 20; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int i = 0; i < 500 && done < 20; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_EQ(done.load(), 20);
   EXPECT_EQ(max_running.load(), 3);
   EXPECT_EQ(pool.threads(), 3u);

@@ -46,7 +46,8 @@ bool Match(const re2::RE2& re, std::string_view text, std::vector<std::string_vi
     return false;
   }
   groups->clear();
-  for (const auto& p : sp) groups->emplace_back(p.data() == nullptr ? "" : std::string_view(p.data(), p.size()));
+  for (const auto& p : sp)
+    groups->emplace_back(p.data() == nullptr ? "" : std::string_view(p.data(), p.size()));
   return true;
 }
 
@@ -79,17 +80,20 @@ absl::Status RelabelRule::Compile() {
   o.set_log_errors(false);
   auto re = std::make_shared<re2::RE2>(regex, o);
   if (!re->ok()) {
-    return absl::InvalidArgumentError(fmt::format("regex: bad regular expression \"{}\": {}", regex, re->error()));
+    return absl::InvalidArgumentError(
+        fmt::format("regex: bad regular expression \"{}\": {}", regex, re->error()));
   }
   compiled = std::move(re);
-  const bool needs_target = action == RelabelAction::kReplace || action == RelabelAction::kLowercase ||
+  const bool needs_target = action == RelabelAction::kReplace ||
+                            action == RelabelAction::kLowercase ||
                             action == RelabelAction::kUppercase;
   if (needs_target && target_label.empty()) {
     return absl::InvalidArgumentError("target_label: required for this action");
   }
   if ((action == RelabelAction::kLowercase || action == RelabelAction::kUppercase) &&
       !IsValidLabelName(target_label)) {
-    return absl::InvalidArgumentError(fmt::format("target_label: \"{}\" is not a valid label name", target_label));
+    return absl::InvalidArgumentError(
+        fmt::format("target_label: \"{}\" is not a valid label name", target_label));
   }
   if ((action == RelabelAction::kLabelDrop || action == RelabelAction::kLabelKeep) &&
       (!source_labels.empty() || !target_label.empty())) {
@@ -143,7 +147,8 @@ std::string ExpandTemplate(const re2::RE2& re, std::string_view templ,
       auto it = named.find(std::string(name));
       index = it == named.end() ? -1 : it->second;
     }
-    if (index >= 0 && static_cast<size_t>(index) < groups.size()) out += groups[static_cast<size_t>(index)];
+    if (index >= 0 && static_cast<size_t>(index) < groups.size())
+      out += groups[static_cast<size_t>(index)];
   }
   return out;
 }
@@ -199,7 +204,9 @@ bool Relabel(const std::vector<RelabelRule>& rules, LabelVec* labels) {
       case RelabelAction::kLabelKeep: {
         const bool drop_matching = r.action == RelabelAction::kLabelDrop;
         labels->erase(std::remove_if(labels->begin(), labels->end(),
-                                     [&](const auto& kv) { return Match(re, kv.first, &groups) == drop_matching; }),
+                                     [&](const auto& kv) {
+                                       return Match(re, kv.first, &groups) == drop_matching;
+                                     }),
                       labels->end());
         break;
       }

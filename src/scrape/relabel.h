@@ -28,7 +28,16 @@ class RE2;
 
 namespace hearth::scrape {
 
-enum class RelabelAction { kReplace, kKeep, kDrop, kLabelMap, kLabelDrop, kLabelKeep, kLowercase, kUppercase };
+enum class RelabelAction {
+  kReplace,
+  kKeep,
+  kDrop,
+  kLabelMap,
+  kLabelDrop,
+  kLabelKeep,
+  kLowercase,
+  kUppercase
+};
 
 struct RelabelRule {
   std::vector<std::string> source_labels;

@@ -15,8 +15,8 @@ std::string Rfc3339(int64_t ns) {
   time_t secs = static_cast<time_t>(ns / 1'000'000'000);
   struct tm tm {};
   gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, (ns / 1'000'000) % 1000);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (ns / 1'000'000) % 1000);
 }
 
 std::string Seconds(int64_t ns) {
@@ -136,17 +136,19 @@ std::string Manager::TargetsHtml() const {
       "<!doctype html><html><head><meta charset=\"utf-8\"><title>Hearth scrape targets</title>"
       "<style>body{font-family:sans-serif}td,th{padding:2px 8px;text-align:left}"
       ".up{color:#080}.down{color:#b00}.unknown{color:#888}</style></head><body>"
-      "<h1>Scrape targets</h1><table><tr><th>job</th><th>endpoint</th><th>profile</th><th>state</th>"
+      "<h1>Scrape "
+      "targets</h1><table><tr><th>job</th><th>endpoint</th><th>profile</th><th>state</th>"
       "<th>labels</th><th>last scrape</th><th>duration</th><th>error</th></tr>\n";
   for (const TargetHealth& t : targets) {
     std::string labels;
     for (const auto& [k, v] : t.labels) labels += fmt::format("{}=\"{}\" ", k, v);
     for (const ProfileHealth& p : t.profiles) {
       out += fmt::format(
-          "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{:.3f}s</td>"
+          "<tr><td>{}</td><td>{}</td><td>{}</td><td "
+          "class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{:.3f}s</td>"
           "<td>{}</td></tr>\n",
-          Html(t.job), Html(p.url), Html(p.name), Health(p), Health(p), Html(labels), Rfc3339(p.last_scrape_ns),
-          p.last_duration_s, Html(p.last_error));
+          Html(t.job), Html(p.url), Html(p.name), Health(p), Health(p), Html(labels),
+          Rfc3339(p.last_scrape_ns), p.last_duration_s, Html(p.last_error));
     }
   }
   out += "</table><p>JSON: <a href=\"api/v1/targets\">/api/v1/targets</a></p></body></html>\n";
@@ -165,34 +167,46 @@ std::string Manager::MetricsText() const {
     family(name, type, help);
     for (const TargetHealth& t : targets) {
       for (const ProfileHealth& p : t.profiles) {
-        out += fmt::format("{}{{job=\"{}\",instance=\"{}\",profile=\"{}\"}} {}\n", name, Escape(t.job),
-                           Escape(Get(t.labels, "instance")), Escape(p.name), value(p));
+        out +=
+            fmt::format("{}{{job=\"{}\",instance=\"{}\",profile=\"{}\"}} {}\n", name, Escape(t.job),
+                        Escape(Get(t.labels, "instance")), Escape(p.name), value(p));
       }
     }
   };
-  per_profile("hearth_scrape_up", "gauge", "1 if the last scrape of the target's profile type succeeded, else 0.",
+  per_profile("hearth_scrape_up", "gauge",
+              "1 if the last scrape of the target's profile type succeeded, else 0.",
               [](const ProfileHealth& p) { return p.up ? 1 : 0; });
   per_profile("hearth_scrape_last_duration_seconds", "gauge", "Duration of the last scrape.",
               [](const ProfileHealth& p) { return fmt::format("{:.6f}", p.last_duration_s); });
-  per_profile("hearth_scrape_last_timestamp_seconds", "gauge", "Start of the last scrape, Unix seconds.",
-              [](const ProfileHealth& p) { return fmt::format("{:.3f}", static_cast<double>(p.last_scrape_ns) / 1e9); });
+  per_profile("hearth_scrape_last_timestamp_seconds", "gauge",
+              "Start of the last scrape, Unix seconds.", [](const ProfileHealth& p) {
+                return fmt::format("{:.3f}", static_cast<double>(p.last_scrape_ns) / 1e9);
+              });
   per_profile("hearth_scrape_scrapes_total", "counter", "Scrapes done.",
               [](const ProfileHealth& p) { return p.scrapes; });
-  per_profile("hearth_scrape_failures_total", "counter", "Scrapes that failed (unreachable, timeout, HTTP error, bad profile, refused by storage).",
-              [](const ProfileHealth& p) { return p.failures; });
-  per_profile("hearth_scrape_missed_total", "counter", "Ticks skipped because the previous scrape still ran.",
+  per_profile(
+      "hearth_scrape_failures_total", "counter",
+      "Scrapes that failed (unreachable, timeout, HTTP error, bad profile, refused by storage).",
+      [](const ProfileHealth& p) { return p.failures; });
+  per_profile("hearth_scrape_missed_total", "counter",
+              "Ticks skipped because the previous scrape still ran.",
               [](const ProfileHealth& p) { return p.missed; });
   std::map<std::string, std::pair<int, int>> per_job;
   for (const std::string& job : JobNames()) per_job[job] = {0, 0};
   for (const TargetHealth& t : targets) ++per_job[t.job].first;
   for (const DroppedTarget& d : dropped) ++per_job[d.job].second;
   family("hearth_scrape_targets", "gauge", "Active targets, by job.");
-  for (const auto& [job, n] : per_job) out += fmt::format("hearth_scrape_targets{{job=\"{}\"}} {}\n", Escape(job), n.first);
+  for (const auto& [job, n] : per_job)
+    out += fmt::format("hearth_scrape_targets{{job=\"{}\"}} {}\n", Escape(job), n.first);
   family("hearth_scrape_dropped_targets", "gauge", "Targets dropped by relabeling, by job.");
-  for (const auto& [job, n] : per_job) out += fmt::format("hearth_scrape_dropped_targets{{job=\"{}\"}} {}\n", Escape(job), n.second);
-  family("hearth_scrape_schedule_lag_seconds", "summary", "Scrape start minus its scheduled time, over the recent scrapes.");
-  out += fmt::format("hearth_scrape_schedule_lag_seconds{{quantile=\"0.5\"}} {:.6f}\n", static_cast<double>(lag.p50_ns) / 1e9);
-  out += fmt::format("hearth_scrape_schedule_lag_seconds{{quantile=\"0.99\"}} {:.6f}\n", static_cast<double>(lag.p99_ns) / 1e9);
+  for (const auto& [job, n] : per_job)
+    out += fmt::format("hearth_scrape_dropped_targets{{job=\"{}\"}} {}\n", Escape(job), n.second);
+  family("hearth_scrape_schedule_lag_seconds", "summary",
+         "Scrape start minus its scheduled time, over the recent scrapes.");
+  out += fmt::format("hearth_scrape_schedule_lag_seconds{{quantile=\"0.5\"}} {:.6f}\n",
+                     static_cast<double>(lag.p50_ns) / 1e9);
+  out += fmt::format("hearth_scrape_schedule_lag_seconds{{quantile=\"0.99\"}} {:.6f}\n",
+                     static_cast<double>(lag.p99_ns) / 1e9);
   out += fmt::format("hearth_scrape_schedule_lag_seconds_count {}\n", lag.count);
   return out;
 }

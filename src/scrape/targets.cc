@@ -60,7 +60,9 @@ TargetSet BuildTargets(const ScrapeConfig& c, const std::vector<TargetGroup>& gr
       while (!t.path_prefix.empty() && t.path_prefix.back() == '/') t.path_prefix.pop_back();
       SetDefault(&l, "instance", t.address);
       SetDefault(&l, "service_name", std::string(Get(l, "job")));
-      l.erase(std::remove_if(l.begin(), l.end(), [](const auto& kv) { return kv.first.starts_with("__") || kv.second.empty(); }),
+      l.erase(std::remove_if(
+                  l.begin(), l.end(),
+                  [](const auto& kv) { return kv.first.starts_with("__") || kv.second.empty(); }),
               l.end());
       std::sort(l.begin(), l.end());
       t.key = c.job_name + '\x1f' + t.scheme + "://" + t.address + t.path_prefix;
@@ -82,25 +84,33 @@ absl::StatusOr<std::vector<TargetGroup>> ParseFileSd(std::string_view text) {
   try {
     YAML::Node root = YAML::Load(std::string(text));
     if (!root || root.IsNull()) return out;
-    if (!root.IsSequence()) return absl::InvalidArgumentError("expected a list of {targets, labels} groups");
+    if (!root.IsSequence())
+      return absl::InvalidArgumentError("expected a list of {targets, labels} groups");
     for (size_t i = 0; i < root.size(); ++i) {
       const YAML::Node g = root[i];
-      if (!g.IsMap()) return absl::InvalidArgumentError(fmt::format("group {}: expected a mapping", i));
+      if (!g.IsMap())
+        return absl::InvalidArgumentError(fmt::format("group {}: expected a mapping", i));
       TargetGroup tg;
       for (const auto& kv : g) {
         const std::string k = kv.first.as<std::string>();
         if (k == "targets") {
-          if (!kv.second.IsSequence()) return absl::InvalidArgumentError(fmt::format("group {}: targets: expected a list", i));
+          if (!kv.second.IsSequence())
+            return absl::InvalidArgumentError(fmt::format("group {}: targets: expected a list", i));
           for (const auto& t : kv.second) {
-            if (!t.IsScalar()) return absl::InvalidArgumentError(fmt::format("group {}: targets: expected strings", i));
+            if (!t.IsScalar())
+              return absl::InvalidArgumentError(
+                  fmt::format("group {}: targets: expected strings", i));
             tg.targets.push_back(t.as<std::string>());
           }
         } else if (k == "labels") {
-          if (!kv.second.IsMap()) return absl::InvalidArgumentError(fmt::format("group {}: labels: expected a mapping", i));
+          if (!kv.second.IsMap())
+            return absl::InvalidArgumentError(
+                fmt::format("group {}: labels: expected a mapping", i));
           for (const auto& l : kv.second) {
             const std::string name = l.first.as<std::string>();
             if (!IsValidLabelName(name) || !l.second.IsScalar()) {
-              return absl::InvalidArgumentError(fmt::format("group {}: labels: bad label \"{}\"", i, name));
+              return absl::InvalidArgumentError(
+                  fmt::format("group {}: labels: bad label \"{}\"", i, name));
             }
             tg.labels.emplace_back(name, l.second.as<std::string>());
           }
@@ -121,7 +131,8 @@ bool FileSdWatcher::Poll(int64_t now_ns) {
   bool changed = false;
   std::map<std::string, FileState> next;
   for (size_t ci = 0; ci < configs_.size(); ++ci) {
-    const bool full = last_full_ns_[ci] == INT64_MIN || now_ns - last_full_ns_[ci] >= configs_[ci].refresh_interval_ns;
+    const bool full = last_full_ns_[ci] == INT64_MIN ||
+                      now_ns - last_full_ns_[ci] >= configs_[ci].refresh_interval_ns;
     if (full) last_full_ns_[ci] = now_ns;
     for (const std::string& pattern : configs_[ci].files) {
       glob_t g{};
@@ -140,7 +151,8 @@ bool FileSdWatcher::Poll(int64_t now_ns) {
             fs.size = st.st_size;
             auto text = ReadFile(path, 16 << 20);
             absl::StatusOr<std::vector<TargetGroup>> groups =
-                text.ok() ? ParseFileSd(*text) : absl::StatusOr<std::vector<TargetGroup>>(text.status());
+                text.ok() ? ParseFileSd(*text)
+                          : absl::StatusOr<std::vector<TargetGroup>>(text.status());
             if (groups.ok()) {
               for (TargetGroup& tg : *groups) tg.labels.emplace_back("__meta_filepath", path);
               // Compare by content: a touched file with the same targets changes nothing.

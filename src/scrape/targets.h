@@ -27,12 +27,12 @@ struct TargetGroup {
 };
 
 struct Target {
-  std::string key;       // job + final labels + address: the same target across refreshes
-  uint64_t hash = 0;     // of key; spreads targets over the interval
-  Labels discovered;     // before relabeling (for the targets API)
-  Labels labels;         // job, instance, service_name and the rest, sorted
+  std::string key;    // job + final labels + address: the same target across refreshes
+  uint64_t hash = 0;  // of key; spreads targets over the interval
+  Labels discovered;  // before relabeling (for the targets API)
+  Labels labels;      // job, instance, service_name and the rest, sorted
   std::string scheme;
-  std::string address;   // host:port
+  std::string address;  // host:port
   std::string path_prefix;
 };
 

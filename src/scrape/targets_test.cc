@@ -23,16 +23,26 @@ TEST(Targets, DefaultsAndRelabeling) {
       {source_labels: [env], regex: dev, action: drop},
       {source_labels: [__address__], regex: "b:.*", target_label: instance, replacement: "node-b"},
       {source_labels: [team], target_label: service_name}]}])");
-  std::vector<TargetGroup> groups = {{{"a:1", "b:2"}, {{"team", "pay"}}}, {{"c:3"}, {{"env", "dev"}}}};
+  std::vector<TargetGroup> groups = {{{"a:1", "b:2"}, {{"team", "pay"}}},
+                                     {{"c:3"}, {{"env", "dev"}}}};
   TargetSet s = BuildTargets(c, groups);
   ASSERT_EQ(s.active.size(), 2u);
   EXPECT_EQ(s.active[0].address, "a:1");
   EXPECT_EQ(s.active[0].scheme, "http");
-  EXPECT_EQ(s.active[0].labels, (Labels{{"host", "a"}, {"instance", "a:1"}, {"job", "api"}, {"service_name", "pay"}, {"team", "pay"}}));
-  EXPECT_EQ(s.active[1].labels, (Labels{{"host", "b"}, {"instance", "node-b"}, {"job", "api"}, {"service_name", "pay"}, {"team", "pay"}}));
+  EXPECT_EQ(s.active[0].labels, (Labels{{"host", "a"},
+                                        {"instance", "a:1"},
+                                        {"job", "api"},
+                                        {"service_name", "pay"},
+                                        {"team", "pay"}}));
+  EXPECT_EQ(s.active[1].labels, (Labels{{"host", "b"},
+                                        {"instance", "node-b"},
+                                        {"job", "api"},
+                                        {"service_name", "pay"},
+                                        {"team", "pay"}}));
   // Discovered labels keep the meta labels.
   bool has_interval = false;
-  for (const auto& [k, v] : s.active[0].discovered) has_interval |= k == "__scrape_interval__" && v == "5s";
+  for (const auto& [k, v] : s.active[0].discovered)
+    has_interval |= k == "__scrape_interval__" && v == "5s";
   EXPECT_TRUE(has_interval);
   ASSERT_EQ(s.dropped.size(), 1u);
   EXPECT_NE(s.active[0].hash, s.active[1].hash);
@@ -42,7 +52,8 @@ TEST(Targets, ServiceNameDefaultsToJobAndDuplicatesCollapse) {
   ScrapeConfig c = Job("[{job_name: api}]");
   TargetSet s = BuildTargets(c, {{{"a:1", "a:1"}, {}}});
   ASSERT_EQ(s.active.size(), 1u);
-  EXPECT_EQ(s.active[0].labels, (Labels{{"instance", "a:1"}, {"job", "api"}, {"service_name", "api"}}));
+  EXPECT_EQ(s.active[0].labels,
+            (Labels{{"instance", "a:1"}, {"job", "api"}, {"service_name", "api"}}));
 }
 
 TEST(Targets, SchemeAndPathPrefixFromLabels) {
@@ -95,9 +106,7 @@ TEST(FileSd, ReadsAndRereadsOnChange) {
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   const std::string dir = tmpl;
   const std::string path = dir + "/a.json";
-  {
-    std::ofstream(path) << R"([{"targets": ["h1:1", "h2:2"], "labels": {"env": "prod"}}])";
-  }
+  { std::ofstream(path) << R"([{"targets": ["h1:1", "h2:2"], "labels": {"env": "prod"}}])"; }
   FileSdWatcher w({FileSdConfig{{dir + "/*.json"}, 300'000'000'000}});
   EXPECT_TRUE(w.Poll(0));
   auto g = w.Groups();
@@ -127,7 +136,8 @@ TEST(FileSd, ReadsAndRereadsOnChange) {
 
 TEST(FileSd, ParseErrors) {
   EXPECT_FALSE(ParseFileSd("{targets: [a]}").ok());
-  EXPECT_EQ(ParseFileSd("[{targets: [a], labls: {}}]").status().message(), "group 0: unknown key \"labls\"");
+  EXPECT_EQ(ParseFileSd("[{targets: [a], labls: {}}]").status().message(),
+            "group 0: unknown key \"labls\"");
   EXPECT_FALSE(ParseFileSd("[{targets: a}]").ok());
 }
 

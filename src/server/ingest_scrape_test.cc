@@ -24,7 +24,9 @@ profile::Profile Scaled(const profile::Profile& p, double factor) {
 
 IngestItem Scrape(std::string name, std::string instance, profile::Profile p, int64_t t_ns) {
   IngestItem item;
-  item.labels = {{"__name__", std::move(name)}, {"job", "go"}, {"instance", std::move(instance)},
+  item.labels = {{"__name__", std::move(name)},
+                 {"job", "go"},
+                 {"instance", std::move(instance)},
                  {"service_name", "contention"}};
   p.time_nanos = t_ns;
   item.profile = std::move(p);
@@ -44,7 +46,8 @@ int64_t Ingest(IngestHarness& h, IngestItem item) {
 TEST(ScrapeDeltas, BaselineDeltasResetAndSeparateSeries) {
   IngestHarness h;
   const profile::Profile block = storage::testing::LoadFixture("go/http/contention.block.pb.gz");
-  const profile::Profile mutex = storage::testing::LoadFixture("go/runtime_pprof/contention.mutex.pb.gz");
+  const profile::Profile mutex =
+      storage::testing::LoadFixture("go/runtime_pprof/contention.mutex.pb.gz");
   const int64_t block_delay = block.Total(1), mutex_delay = mutex.Total(1);
   ASSERT_GT(block_delay, 0);
   ASSERT_GT(mutex_delay, 0);
@@ -72,7 +75,8 @@ TEST(ScrapeDeltas, BaselineDeltasResetAndSeparateSeries) {
   // and the next one is a delta from it.
   EXPECT_EQ(Ingest(h, Scrape("block", "a:1", Scaled(block, 0.5), t0 + 2 * kInterval)), 0);
   EXPECT_EQ(Ingest(h, Scrape("block", "a:1", Scaled(block, 1.5), t0 + 3 * kInterval)), 1);
-  EXPECT_NEAR(h.Total("t", kBlock, {{"instance", storage::Matcher::Op::kEq, "a:1"}}), 2 * block_delay, 32);
+  EXPECT_NEAR(h.Total("t", kBlock, {{"instance", storage::Matcher::Op::kEq, "a:1"}}),
+              2 * block_delay, 32);
   // The restart's interval [t0 + 1, t0 + 2) holds nothing.
   EXPECT_EQ(h.Total("t", kBlock, {}, t0 + 2 * kInterval, t0 + 3 * kInterval), 0);
 }
