@@ -10,3 +10,6 @@ build/bench/storage_bench --instances 3 --days 7 --queries 20
 bench/formats_vs_peers.sh 40
 build/bench/wal_benchmark --benchmark_counters_tabular=true
 build/bench/server_load --hearth build/hearth --seconds 90 --connections 8
+# Prometheus (apt-get install prometheus) scrapes as many /metrics side by side, if installed.
+build/bench/scrape_bench --targets 200 --interval 10 --seconds 60 \
+  $(command -v prometheus >/dev/null && echo --prometheus "$(command -v prometheus)")

@@ -12,6 +12,7 @@
 #include "cli/agent_command.h"
 #include "cli/db_commands.h"
 #include "cli/profile_commands.h"
+#include "cli/scrape_command.h"
 #include "cli/server_command.h"
 #include "cli/symbolize_command.h"
 
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
   hearth::cli::AddSymbolizeCommand(app, &exit_code);
   hearth::cli::AddServerCommand(app, &exit_code);
   hearth::cli::AddAgentCommand(app, &exit_code);
+  hearth::cli::AddScrapeCommand(app, &exit_code);
   std::vector<std::string> args = NormalizeArgs(argc, argv);
   try {
     app.parse(args);

@@ -8,6 +8,8 @@
 
 #include "base/env.h"
 #include "base/fmt.h"
+#include "cli/scrape_command.h"
+#include "scrape/config.h"
 #include "server/config.h"
 #include "server/server.h"
 
@@ -48,6 +50,10 @@ int RunServer(const ServerFlags& f) {
     if (absl::Status s = SetAddress(*text, addr); !s.ok()) return Fail(s);
   }
   if (f.no_otlp_http) config.otlp_http_enabled = false;
+  // A bad scrape_configs section fails before the store is opened.
+  if (auto sc = scrape::ParseScrapeConfigs(config.scrape_configs_yaml); !sc.ok()) {
+    return Fail(absl::InvalidArgumentError(fmt::format("{}: {}", f.config, sc.status().message())));
+  }
 
   // Block the stop signals before any thread starts, so every thread inherits the mask and
   // only sigwait below sees them.
@@ -59,16 +65,25 @@ int RunServer(const ServerFlags& f) {
   signal(SIGPIPE, SIG_IGN);
 
   std::unique_ptr<Env> env = NewPosixEnv();
-  auto srv = server::Server::Start(config, env.get());
+  auto scrape_holder = std::make_shared<ScrapeHolder>();
+  auto srv = server::Server::Start(config, env.get(), ScrapeServerHooks(scrape_holder));
   if (!srv.ok()) return Fail(srv.status());
+  // scrape_configs: scraped profiles enter the same ingest pipeline as pushed ones.
+  auto scraper = StartServerScraper((*srv)->parts());
+  if (!scraper.ok()) return Fail(scraper.status());
+  scrape_holder->Set(scraper->get());
   fmt::print(stderr, "hearth server: data {}; http :{}, grpc :{}", config.data_dir,
              (*srv)->http_port(), (*srv)->grpc_port());
   if ((*srv)->otlp_http_port() != 0) fmt::print(stderr, ", otlp-http :{}", (*srv)->otlp_http_port());
+  if (*scraper != nullptr) fmt::print(stderr, "; scraping {} targets", (*scraper)->Targets().size());
   fmt::print(stderr, "\n");
 
   int sig = 0;
   sigwait(&stop, &sig);
   fmt::print(stderr, "hearth server: {}, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  // Scraping stops first: nothing may reach the pipeline once the store closes.
+  scrape_holder->Set(nullptr);
+  if (*scraper != nullptr) (*scraper)->Stop();
   if (absl::Status s = (*srv)->Shutdown(); !s.ok()) return Fail(s);
   fmt::print(stderr, "hearth server: stopped\n");
   return 0;

@@ -20,6 +20,12 @@
 //     ingestion_rate_bytes: 4MiB
 //   overrides:                       # per tenant
 //     team-a: {ingestion_rate_bytes: 32MiB}
+//   scrape_configs:                  # pull /debug/pprof targets (parsed by src/scrape/config.h,
+//     - job_name: api                # which documents every key; wired in by src/cli)
+//       scrape_interval: 10s
+//       static_configs: [{targets: ["10.0.0.1:6060"], labels: {env: prod}}]
+//       relabel_configs: [{source_labels: [__address__], regex: "(.*):.*", target_label: host}]
+//       profiling_config: {pprof_config: {block: {enabled: false}}}
 
 #include <cstdint>
 #include <string>

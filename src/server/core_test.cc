@@ -108,6 +108,11 @@ TEST(MetricsTest, RendersPrometheusText) {
   EXPECT_THAT(text, HasSubstr("hearth_lat_seconds_bucket{api=\"push\",le=\"1\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("hearth_lat_seconds_bucket{api=\"push\",le=\"+Inf\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("hearth_lat_seconds_count{api=\"push\"} 1\n"));
+  // Text from elsewhere (the scraper's families) comes after the registry's own.
+  m.AddTextSource([] { return std::string("# TYPE hearth_scrape_up gauge\nhearth_scrape_up{job=\"j\"} 1\n"); });
+  text = m.Render();
+  EXPECT_THAT(text, HasSubstr("hearth_lat_seconds_count{api=\"push\"} 1\n# TYPE hearth_scrape_up gauge\n"
+                              "hearth_scrape_up{job=\"j\"} 1\n"));
 }
 
 TEST(MultipartTest, ParsesPartsLikeTheNodeSdkSendsThem) {

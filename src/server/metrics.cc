@@ -128,16 +128,26 @@ void MetricsRegistry::OnCollect(std::function<void()> fn) {
   collectors_.push_back(std::move(fn));
 }
 
+void MetricsRegistry::AddTextSource(std::function<std::string()> fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  text_sources_.push_back(std::move(fn));
+}
+
 std::string MetricsRegistry::Render() const {
   std::vector<std::function<void()>> collectors;
+  std::vector<std::function<std::string()>> sources;
   {
     std::lock_guard<std::mutex> lock(mu_);
     collectors = collectors_;
+    sources = text_sources_;
   }
   for (const auto& c : collectors) c();
   std::string out;
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& f : families_) f->Render(&out);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& f : families_) f->Render(&out);
+  }
+  for (const auto& s : sources) out += s();
   return out;
 }
 

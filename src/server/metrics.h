@@ -58,6 +58,9 @@ class MetricsRegistry {
                           std::vector<std::string> labels, std::vector<double> buckets);
   // Called before every render (storage sizes, process RSS ...).
   void OnCollect(std::function<void()> fn);
+  // Appends exposition text made elsewhere (a component the server does not depend on,
+  // e.g. the scraper's per-target families) to every render. Safe while serving.
+  void AddTextSource(std::function<std::string()> fn);
   std::string Render() const;
 
  private:
@@ -66,6 +69,7 @@ class MetricsRegistry {
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<MetricFamily>> families_;
   std::vector<std::function<void()>> collectors_;
+  std::vector<std::function<std::string()>> text_sources_;
 };
 
 // Latency buckets in seconds, 1 ms .. 30 s.

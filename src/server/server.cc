@@ -52,7 +52,8 @@ absl::StatusOr<std::string> TenantOf(const ServerParts& parts, const HttpRequest
   return parts.tenancy->Resolve(req.Header("x-scope-orgid"), req.Header("authorization"));
 }
 
-absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerConfig config, Env* env) {
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerConfig config, Env* env,
+                                                     ServerHooks hooks) {
   std::unique_ptr<Server> s(new Server());
   s->config_ = std::move(config);
   const ServerConfig& c = s->config_;
@@ -134,6 +135,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerConfig config, Env* 
   RegisterIngestApis(p);
   RegisterQueryApis(p);
   ServeConnect(*s->http_, *s->rpc_, *s->tenancy_);
+  if (hooks.before_serving) {
+    if (absl::Status hs = hooks.before_serving(p); !hs.ok()) return hs;
+  }
 
   GrpcServerOptions go;
   go.host = c.grpc.host;

@@ -12,6 +12,7 @@
 // The API modules register themselves on the parts (RegisterIngestApis, RegisterQueryApis)
 // before the listeners start.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -48,11 +49,19 @@ struct ServerParts {
 // Resolves the tenant of an HTTP request (X-Scope-OrgID, Authorization).
 absl::StatusOr<std::string> TenantOf(const ServerParts& parts, const HttpRequest& req);
 
+// Lets the program that embeds the server add what the server itself does not depend on
+// (the scraper's targets page, API and metrics): called with every part ready, after the
+// built-in APIs are registered and before any port serves. An error stops Start.
+struct ServerHooks {
+  std::function<absl::Status(ServerParts& parts)> before_serving;
+};
+
 class Server {
  public:
   // Opens the store (replaying its WAL), binds every port, registers the APIs and starts
   // serving. Ports given as 0 are chosen by the kernel (see the accessors).
-  static absl::StatusOr<std::unique_ptr<Server>> Start(ServerConfig config, Env* env);
+  static absl::StatusOr<std::unique_ptr<Server>> Start(ServerConfig config, Env* env,
+                                                       ServerHooks hooks = {});
   ~Server();
 
   int http_port() const;

@@ -1,0 +1,422 @@
+#include "scrape/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "base/fmt.h"
+#include "base/strings.h"
+
+namespace hearth::scrape {
+namespace {
+
+// yaml-cpp throws; errors stop at this file's boundary.
+struct ConfigError {
+  std::string message;
+};
+
+[[noreturn]] void Fail(const std::string& where, std::string_view what) {
+  throw ConfigError{fmt::format("{}: {}", where, what)};
+}
+[[noreturn]] void Fail(const std::string& where, const absl::Status& s) {
+  Fail(where, std::string_view(s.message().data(), s.message().size()));
+}
+
+std::string Scalar(const YAML::Node& n, const std::string& where) {
+  if (!n.IsScalar()) Fail(where, "expected a single value");
+  return n.as<std::string>();
+}
+
+bool Bool(const YAML::Node& n, const std::string& where) {
+  std::string s = Scalar(n, where);
+  if (s == "true") return true;
+  if (s == "false") return false;
+  Fail(where, fmt::format("expected true or false, got \"{}\"", s));
+}
+
+int64_t Duration(const YAML::Node& n, const std::string& where) {
+  auto d = ParseDurationNs(Scalar(n, where));
+  if (!d.ok()) Fail(where, d.status());
+  return *d;
+}
+
+void CheckKeys(const YAML::Node& n, const std::string& where,
+               std::initializer_list<std::string_view> known) {
+  if (!n.IsMap()) Fail(where, "expected a mapping");
+  for (const auto& kv : n) {
+    std::string k = kv.first.as<std::string>();
+    if (std::find(known.begin(), known.end(), k) == known.end()) {
+      Fail(where, fmt::format("unknown key \"{}\"", k));
+    }
+  }
+}
+
+std::vector<std::string> StringList(const YAML::Node& n, const std::string& where) {
+  if (!n.IsSequence()) Fail(where, "expected a list");
+  std::vector<std::string> out;
+  for (size_t i = 0; i < n.size(); ++i)
+    out.push_back(Scalar(n[i], fmt::format("{}[{}]", where, i)));
+  return out;
+}
+
+std::string ReadSecretFile(const std::string& path, const std::string& where) {
+  std::ifstream in(path);
+  if (!in) Fail(where, fmt::format("cannot read \"{}\"", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return std::string(TrimSpace(ss.str()));
+}
+
+std::string Base64(std::string_view in) {
+  static const char* kChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out.push_back(kChars[(v >> s) & 63]);
+  }
+  if (i + 1 == in.size()) {
+    uint32_t v = uint8_t(in[i]) << 16;
+    out += {kChars[(v >> 18) & 63], kChars[(v >> 12) & 63], '=', '='};
+  } else if (i + 2 == in.size()) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
+    out += {kChars[(v >> 18) & 63], kChars[(v >> 12) & 63], kChars[(v >> 6) & 63], '='};
+  }
+  return out;
+}
+
+Labels LabelMap(const YAML::Node& n, const std::string& where) {
+  if (!n.IsMap()) Fail(where, "expected a mapping of label names to values");
+  Labels out;
+  for (const auto& kv : n) {
+    std::string k = kv.first.as<std::string>();
+    if (!IsValidLabelName(k)) Fail(where, fmt::format("\"{}\" is not a valid label name", k));
+    out.emplace_back(k, Scalar(kv.second, where + "." + k));
+  }
+  return out;
+}
+
+void ReadProfiling(const YAML::Node& n, const std::string& where, ScrapeConfig* c) {
+  CheckKeys(n, where, {"path_prefix", "pprof_config"});
+  if (n["path_prefix"]) c->path_prefix = Scalar(n["path_prefix"], where + ".path_prefix");
+  const YAML::Node pc = n["pprof_config"];
+  if (!pc) return;
+  const std::string pw = where + ".pprof_config";
+  if (!pc.IsMap()) Fail(pw, "expected a mapping of profile names");
+  for (const auto& kv : pc) {
+    const std::string name = kv.first.as<std::string>();
+    const std::string tw = pw + "." + name;
+    if (!IsValidLabelName(name))
+      Fail(tw, "the profile name must be a valid label value like process_cpu");
+    auto it = std::find_if(c->profiles.begin(), c->profiles.end(),
+                           [&](const auto& p) { return p.name == name; });
+    const bool known = it != c->profiles.end();
+    if (!known) {
+      c->profiles.push_back({name, true, "", false, 0});
+      it = std::prev(c->profiles.end());
+    }
+    ProfileTypeConfig& p = *it;
+    const YAML::Node t = kv.second;
+    if (t.IsNull()) continue;
+    CheckKeys(t, tw, {"enabled", "path", "delta", "seconds"});
+    if (t["enabled"]) p.enabled = Bool(t["enabled"], tw + ".enabled");
+    if (t["path"]) p.path = Scalar(t["path"], tw + ".path");
+    if (t["delta"]) p.delta = Bool(t["delta"], tw + ".delta");
+    if (t["seconds"]) {
+      const std::string sw = tw + ".seconds";
+      std::string s = Scalar(t["seconds"], sw);
+      int64_t v = 0;
+      if (ParseInt(s, &v)) {
+        v *= 1'000'000'000;
+      } else {
+        auto d = ParseDurationNs(s);
+        if (!d.ok()) Fail(sw, "expected a whole number of seconds or a duration like 10s");
+        v = *d;
+      }
+      if (v < 1'000'000'000 || v % 1'000'000'000 != 0)
+        Fail(sw, "must be a whole number of seconds, at least 1");
+      p.seconds = v / 1'000'000'000;
+    }
+    if (p.path.empty()) Fail(tw + ".path", "required for a profile type without a default path");
+    if (p.path[0] != '/') Fail(tw + ".path", fmt::format("\"{}\" must start with '/'", p.path));
+  }
+  std::sort(c->profiles.begin(), c->profiles.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+}
+
+RelabelRule ReadRelabel(const YAML::Node& n, const std::string& where) {
+  CheckKeys(n, where,
+            {"source_labels", "separator", "regex", "target_label", "replacement", "action"});
+  RelabelRule r;
+  if (n["source_labels"])
+    r.source_labels = StringList(n["source_labels"], where + ".source_labels");
+  if (n["separator"]) r.separator = Scalar(n["separator"], where + ".separator");
+  if (n["regex"]) r.regex = Scalar(n["regex"], where + ".regex");
+  if (n["target_label"]) r.target_label = Scalar(n["target_label"], where + ".target_label");
+  if (n["replacement"]) r.replacement = Scalar(n["replacement"], where + ".replacement");
+  if (n["action"]) {
+    auto a = ParseRelabelAction(Scalar(n["action"], where + ".action"));
+    if (!a.ok()) Fail(where + ".action", a.status());
+    r.action = *a;
+  }
+  if (auto s = r.Compile(); !s.ok()) Fail(where, s);
+  return r;
+}
+
+ScrapeConfig ReadJob(const YAML::Node& n, const std::string& index_where) {
+  if (!n.IsMap()) Fail(index_where, "expected a mapping");
+  ScrapeConfig c;
+  if (!n["job_name"]) Fail(index_where + ".job_name", "required");
+  c.job_name = Scalar(n["job_name"], index_where + ".job_name");
+  if (c.job_name.empty()) Fail(index_where + ".job_name", "must not be empty");
+  const std::string where = fmt::format("{} (job \"{}\")", index_where, c.job_name);
+  CheckKeys(n, where,
+            {"job_name", "tenant", "scrape_interval", "scrape_timeout", "scheme", "basic_auth",
+             "authorization", "bearer_token", "bearer_token_file", "headers", "params",
+             "tls_config", "static_configs", "file_sd_configs", "relabel_configs",
+             "profiling_config", "normalized_addresses", "max_body_bytes"});
+  if (n["tenant"]) c.tenant = Scalar(n["tenant"], where + ".tenant");
+  if (n["scrape_interval"])
+    c.interval_ns = Duration(n["scrape_interval"], where + ".scrape_interval");
+  if (c.interval_ns < 1'000'000'000) Fail(where + ".scrape_interval", "must be at least 1s");
+  c.timeout_ns = std::min<int64_t>(c.interval_ns, 10'000'000'000);
+  if (n["scrape_timeout"]) c.timeout_ns = Duration(n["scrape_timeout"], where + ".scrape_timeout");
+  if (c.timeout_ns <= 0) Fail(where + ".scrape_timeout", "must be positive");
+  if (n["scheme"]) c.scheme = Scalar(n["scheme"], where + ".scheme");
+  if (c.scheme != "http" && c.scheme != "https")
+    Fail(where + ".scheme", fmt::format("\"{}\": expected http or https", c.scheme));
+  if (n["normalized_addresses"])
+    (void)Bool(n["normalized_addresses"], where + ".normalized_addresses");
+  if (n["max_body_bytes"]) {
+    if (!ParseInt(Scalar(n["max_body_bytes"], where + ".max_body_bytes"), &c.max_body_bytes) ||
+        c.max_body_bytes == 0) {
+      Fail(where + ".max_body_bytes", "expected a positive number of bytes");
+    }
+  }
+
+  // Authentication: at most one way.
+  int auth_ways = 0;
+  if (const YAML::Node b = n["basic_auth"]) {
+    const std::string w = where + ".basic_auth";
+    CheckKeys(b, w, {"username", "password", "password_file"});
+    std::string user = b["username"] ? Scalar(b["username"], w + ".username") : "";
+    std::string pass = b["password"] ? Scalar(b["password"], w + ".password") : "";
+    if (b["password_file"])
+      pass = ReadSecretFile(Scalar(b["password_file"], w + ".password_file"), w + ".password_file");
+    c.headers.emplace_back("Authorization", "Basic " + Base64(user + ":" + pass));
+    ++auth_ways;
+  }
+  if (const YAML::Node a = n["authorization"]) {
+    const std::string w = where + ".authorization";
+    CheckKeys(a, w, {"type", "credentials", "credentials_file"});
+    std::string type = a["type"] ? Scalar(a["type"], w + ".type") : "Bearer";
+    std::string cred = a["credentials"] ? Scalar(a["credentials"], w + ".credentials") : "";
+    if (a["credentials_file"])
+      cred = ReadSecretFile(Scalar(a["credentials_file"], w + ".credentials_file"),
+                            w + ".credentials_file");
+    if (cred.empty()) Fail(w + ".credentials", "required (or credentials_file)");
+    c.headers.emplace_back("Authorization", type + " " + cred);
+    ++auth_ways;
+  }
+  if (n["bearer_token"] || n["bearer_token_file"]) {
+    std::string tok =
+        n["bearer_token"]
+            ? Scalar(n["bearer_token"], where + ".bearer_token")
+            : ReadSecretFile(Scalar(n["bearer_token_file"], where + ".bearer_token_file"),
+                             where + ".bearer_token_file");
+    c.headers.emplace_back("Authorization", "Bearer " + tok);
+    ++auth_ways;
+  }
+  if (auth_ways > 1)
+    Fail(where, "at most one of basic_auth, authorization and bearer_token may be set");
+  if (const YAML::Node h = n["headers"]) {
+    if (!h.IsMap()) Fail(where + ".headers", "expected a mapping of header names to values");
+    for (const auto& kv : h) {
+      std::string k = kv.first.as<std::string>();
+      c.headers.emplace_back(k, Scalar(kv.second, where + ".headers." + k));
+    }
+  }
+  if (const YAML::Node p = n["params"]) {
+    if (!p.IsMap())
+      Fail(where + ".params", "expected a mapping of parameter names to lists of values");
+    for (const auto& kv : p) {
+      std::string k = kv.first.as<std::string>();
+      if (kv.second.IsScalar()) {
+        c.params.emplace_back(k, Scalar(kv.second, where + ".params." + k));
+      } else {
+        for (auto& v : StringList(kv.second, where + ".params." + k)) c.params.emplace_back(k, v);
+      }
+    }
+  }
+  if (const YAML::Node t = n["tls_config"]) {
+    const std::string w = where + ".tls_config";
+    CheckKeys(t, w, {"insecure_skip_verify", "ca_file"});
+    if (t["insecure_skip_verify"])
+      c.tls_insecure_skip_verify = Bool(t["insecure_skip_verify"], w + ".insecure_skip_verify");
+    if (t["ca_file"]) c.tls_ca_file = Scalar(t["ca_file"], w + ".ca_file");
+  }
+
+  if (const YAML::Node s = n["static_configs"]) {
+    const std::string w = where + ".static_configs";
+    if (!s.IsSequence()) Fail(w, "expected a list");
+    for (size_t i = 0; i < s.size(); ++i) {
+      const std::string iw = fmt::format("{}[{}]", w, i);
+      CheckKeys(s[i], iw, {"targets", "labels"});
+      StaticConfig sc;
+      if (s[i]["targets"]) sc.targets = StringList(s[i]["targets"], iw + ".targets");
+      for (const std::string& t : sc.targets) {
+        if (t.empty() || t.find('/') != std::string::npos) {
+          Fail(iw + ".targets", fmt::format("\"{}\" must be host:port (no scheme or path)", t));
+        }
+      }
+      if (s[i]["labels"]) sc.labels = LabelMap(s[i]["labels"], iw + ".labels");
+      c.static_configs.push_back(std::move(sc));
+    }
+  }
+  if (const YAML::Node f = n["file_sd_configs"]) {
+    const std::string w = where + ".file_sd_configs";
+    if (!f.IsSequence()) Fail(w, "expected a list");
+    for (size_t i = 0; i < f.size(); ++i) {
+      const std::string iw = fmt::format("{}[{}]", w, i);
+      CheckKeys(f[i], iw, {"files", "refresh_interval"});
+      FileSdConfig fc;
+      if (!f[i]["files"]) Fail(iw + ".files", "required");
+      fc.files = StringList(f[i]["files"], iw + ".files");
+      if (f[i]["refresh_interval"])
+        fc.refresh_interval_ns = Duration(f[i]["refresh_interval"], iw + ".refresh_interval");
+      c.file_sd_configs.push_back(std::move(fc));
+    }
+  }
+  if (const YAML::Node r = n["relabel_configs"]) {
+    const std::string w = where + ".relabel_configs";
+    if (!r.IsSequence()) Fail(w, "expected a list");
+    for (size_t i = 0; i < r.size(); ++i)
+      c.relabel_configs.push_back(ReadRelabel(r[i], fmt::format("{}[{}]", w, i)));
+  }
+  c.profiles = DefaultProfileTypes();
+  if (const YAML::Node p = n["profiling_config"]) ReadProfiling(p, where + ".profiling_config", &c);
+  for (const ProfileTypeConfig& p : c.profiles) {
+    if (p.enabled && p.delta && p.seconds == 0 && c.interval_ns < 2'000'000'000) {
+      Fail(where + ".scrape_interval",
+           fmt::format("profile {} asks for ?seconds=: the interval must be at least 2s", p.name));
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+std::vector<ProfileTypeConfig> DefaultProfileTypes() {
+  return {
+      {"block", true, "/debug/pprof/block", false, 0},
+      {"goroutine", true, "/debug/pprof/goroutine", false, 0},
+      {"memory", true, "/debug/pprof/allocs", false, 0},
+      {"mutex", true, "/debug/pprof/mutex", false, 0},
+      {"process_cpu", true, "/debug/pprof/profile", true, 0},
+  };
+}
+
+absl::StatusOr<int64_t> ParseDurationNs(std::string_view text) {
+  std::string_view s = TrimSpace(text);
+  if (s == "0") return 0;
+  if (s.empty()) return absl::InvalidArgumentError("empty duration");
+  int64_t total = 0;
+  while (!s.empty()) {
+    size_t n = 0;
+    while (n < s.size() && std::isdigit(static_cast<unsigned char>(s[n]))) ++n;
+    int64_t v;
+    if (n == 0 || !ParseInt(s.substr(0, n), &v)) {
+      return absl::InvalidArgumentError(
+          fmt::format("\"{}\" is not a duration like 10s, 1m30s or 500ms", text));
+    }
+    s.remove_prefix(n);
+    size_t u = 0;
+    while (u < s.size() && std::isalpha(static_cast<unsigned char>(s[u]))) ++u;
+    std::string_view unit = s.substr(0, u);
+    s.remove_prefix(u);
+    int64_t scale;
+    if (unit == "ms")
+      scale = 1'000'000;
+    else if (unit == "s")
+      scale = 1'000'000'000;
+    else if (unit == "m")
+      scale = 60'000'000'000;
+    else if (unit == "h")
+      scale = 3'600'000'000'000;
+    else if (unit == "d")
+      scale = 86'400'000'000'000;
+    else if (unit == "w")
+      scale = 7 * 86'400'000'000'000;
+    else
+      return absl::InvalidArgumentError(
+          fmt::format("\"{}\": unknown or missing unit in a duration (ms, s, m, h, d, w)", text));
+    if (v > INT64_MAX / scale)
+      return absl::InvalidArgumentError(fmt::format("\"{}\": duration too long", text));
+    total += v * scale;
+  }
+  return total;
+}
+
+absl::StatusOr<std::vector<ScrapeConfig>> ParseScrapeConfigs(std::string_view yaml) {
+  std::vector<ScrapeConfig> out;
+  try {
+    YAML::Node root = YAML::Load(std::string(yaml));
+    if (!root || root.IsNull()) return out;
+    if (!root.IsSequence()) Fail("scrape_configs", "expected a list of jobs");
+    std::set<std::string> names;
+    for (size_t i = 0; i < root.size(); ++i) {
+      ScrapeConfig c = ReadJob(root[i], fmt::format("scrape_configs[{}]", i));
+      if (!names.insert(c.job_name).second) {
+        Fail(fmt::format("scrape_configs[{}].job_name", i),
+             fmt::format("\"{}\" is used by two jobs", c.job_name));
+      }
+      out.push_back(std::move(c));
+    }
+  } catch (const ConfigError& e) {
+    return absl::InvalidArgumentError(e.message);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(fmt::format("scrape_configs: {}", e.what()));
+  }
+  return out;
+}
+
+}  // namespace hearth::scrape
+
+namespace hearth::scrape {
+
+absl::StatusOr<ScraperFile> ParseScraperFile(std::string_view yaml) {
+  ScraperFile f;
+  try {
+    YAML::Node root = YAML::Load(std::string(yaml));
+    if (!root || root.IsNull()) return f;
+    CheckKeys(root, "config", {"scrape_configs", "push"});
+    if (root["scrape_configs"]) {
+      auto c = ParseScrapeConfigs(YAML::Dump(root["scrape_configs"]));
+      if (!c.ok()) return c.status();
+      f.scrape_configs = std::move(*c);
+    }
+    if (const YAML::Node p = root["push"]) {
+      CheckKeys(p, "push", {"endpoint", "headers"});
+      if (p["endpoint"]) f.push_endpoint = Scalar(p["endpoint"], "push.endpoint");
+      if (const YAML::Node h = p["headers"]) {
+        if (!h.IsMap()) Fail("push.headers", "expected a mapping of header names to values");
+        for (const auto& kv : h) {
+          std::string k = kv.first.as<std::string>();
+          f.push_headers.emplace_back(k, Scalar(kv.second, "push.headers." + k));
+        }
+      }
+    }
+  } catch (const ConfigError& e) {
+    return absl::InvalidArgumentError(e.message);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(fmt::format("config: {}", e.what()));
+  }
+  return f;
+}
+
+}  // namespace hearth::scrape
