@@ -294,8 +294,7 @@ absl::Status Agent::DrainOnce(int64_t start_ns, int64_t end_ns) {
     auto labels = [this](const ProcessInfo& p) -> std::optional<LabelSet> {
       LabelSet l = ProcessLabels(p, options_.host, kernel_release_);
       for (const auto& [k, v] : options_.external_labels) l.emplace_back(k, v);
-      if (options_.relabeler) return options_.relabeler->Apply(std::move(l));
-      return Relabeler::Create({})->Apply(std::move(l));
+      return FinalLabels(std::move(l), options_.relabel_configs);
     };
     profiles = assembler_->Assemble(*samples, ao, lookup, labels);
     stats_.drains++;

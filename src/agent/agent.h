@@ -27,7 +27,8 @@
 #include "agent/bpf_sampler.h"
 #include "agent/dwarf_unwinder.h"
 #include "agent/process_info.h"
-#include "agent/relabel.h"
+#include "agent/service_name.h"
+#include "base/relabel.h"
 #include "symbolize/local_symbolizer.h"
 
 namespace hearth::agent {
@@ -38,7 +39,7 @@ struct AgentOptions {
   std::string host;                  // the node label; "" = hostname
   std::string proc_root = "/proc";
   LabelSet external_labels;          // added to every profile before relabeling
-  std::shared_ptr<const Relabeler> relabeler;  // may be null
+  std::vector<RelabelRule> relabel_configs;   // applied to every process's labels
   symbolize::LocalSymbolizerOptions symbols;   // kallsyms_path defaults to /proc/kallsyms
   // Switch processes whose frame-pointer walks mostly break (code without frame pointers)
   // to DWARF CFI unwinding of stack copies.

@@ -18,7 +18,7 @@
 #include "agent/bpf_sampler.h"
 #include "agent/frames.h"
 #include "agent/process_info.h"
-#include "agent/relabel.h"
+#include "agent/service_name.h"
 #include "profile/profile.h"
 #include "symbolize/symbolizer.h"
 

@@ -1,5 +1,7 @@
 #include "agent/service_name.h"
 
+#include <algorithm>
+
 #include "base/fmt.h"
 
 namespace hearth::agent {
@@ -53,6 +55,25 @@ LabelSet ProcessLabels(const ProcessInfo& p, const std::string& host,
   add("__meta_kubernetes_pod_uid", p.cgroup.pod_uid);
   add("__meta_system_kernel_release", kernel_release);
   return l;
+}
+
+std::optional<LabelSet> FinalLabels(LabelSet labels, const std::vector<RelabelRule>& rules) {
+  // One value per name, the last one given.
+  std::stable_sort(labels.begin(), labels.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  LabelSet unique;
+  for (auto& l : labels) {
+    if (!unique.empty() && unique.back().first == l.first) {
+      unique.back().second = std::move(l.second);
+    } else {
+      unique.push_back(std::move(l));
+    }
+  }
+  if (!Relabel(rules, &unique)) return std::nullopt;
+  std::erase_if(unique, [](const auto& l) {
+    return l.second.empty() || (l.first.starts_with("__") && l.first != "__name__");
+  });
+  return unique;
 }
 
 }  // namespace hearth::agent

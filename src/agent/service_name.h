@@ -16,15 +16,27 @@
 // __meta_kubernetes_pod_uid, __meta_system_kernel_release.
 #include <string>
 
+#include <optional>
+#include <utility>
+#include <vector>
+
 #include "agent/process_info.h"
-#include "agent/relabel.h"
+#include "base/relabel.h"
 
 namespace hearth::agent {
+
+using LabelSet = std::vector<std::pair<std::string, std::string>>;
 
 std::string DefaultServiceName(const ProcessInfo& p);
 
 // `host` is the node name; `kernel_release` goes into __meta_system_kernel_release.
 LabelSet ProcessLabels(const ProcessInfo& p, const std::string& host,
                        const std::string& kernel_release);
+
+// The labels a process's profiles get: `labels` (a later value of a name wins, so external
+// labels appended last override), relabeled by `rules`, then without the `__` inputs
+// (except __name__) and empty values; sorted by name. nullopt when a keep/drop rule drops
+// the process.
+std::optional<LabelSet> FinalLabels(LabelSet labels, const std::vector<RelabelRule>& rules);
 
 }  // namespace hearth::agent

@@ -47,5 +47,41 @@ TEST(ProcessLabels, CarriesTheDocumentedLabels) {
   for (const auto& [k, v] : l) EXPECT_NE(k, "systemd_unit");  // empty values are left out
 }
 
+TEST(FinalLabelsTest, RelabelsFromMetaInputsThenDropsThem) {
+  auto rules = ParseRelabelConfigs(R"(
+- source_labels: [__meta_process_cmdline]
+  regex: 'python3 -m ([a-z_.]+?)(\.server)? .*'
+  target_label: service_name
+  replacement: 'py-$1${2}'
+- source_labels: [pid]
+  regex: '4'
+  action: drop
+)",
+                                   "relabel_configs");
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  const LabelSet labels = {{"service_name", "python3"},
+                           {"pid", "42"},
+                           {"__name__", "process_cpu"},
+                           {"__meta_process_cmdline", "python3 -m myapp.server --port 80"},
+                           {"empty", ""},
+                           {"region", "eu"},
+                           {"region", "us"}};  // an external label given after wins
+  auto out = FinalLabels(labels, *rules);
+  ASSERT_TRUE(out.has_value());
+  // The anchored '4' does not match pid 42, so the process is kept.
+  EXPECT_EQ(*out, (LabelSet{{"__name__", "process_cpu"},
+                            {"pid", "42"},
+                            {"region", "us"},
+                            {"service_name", "py-myapp.server"}}));
+  LabelSet four = labels;
+  four[1].second = "4";
+  EXPECT_FALSE(FinalLabels(four, *rules).has_value());
+  // Config errors name the rule.
+  EXPECT_EQ(std::string(
+                ParseRelabelConfigs("- {action: hashmod}", "relabel_configs").status().message()),
+            "config: relabel_configs[0].action: unknown action \"hashmod\" (replace, keep, drop, "
+            "labelmap, labeldrop, labelkeep, lowercase, uppercase)");
+}
+
 }  // namespace
 }  // namespace hearth::agent

@@ -52,7 +52,12 @@ absl::StatusOr<int64_t> ParseDuration(std::string_view text) {
       return absl::InvalidArgumentError(fmt::format(
           "bad duration \"{}\": unknown unit \"{}\" (use ns, us, ms, s, m, h, d, w)", text, unit));
     }
-    total += static_cast<int64_t>(v * static_cast<double>(scale));
+    const double ns = v * static_cast<double>(scale);
+    // ~292 years fit in int64 nanoseconds; beyond is a typo, and converting it is undefined.
+    if (ns >= 9.2e18 || static_cast<double>(total) + ns >= 9.2e18) {
+      return absl::InvalidArgumentError(fmt::format("bad duration \"{}\": too long", text));
+    }
+    total += static_cast<int64_t>(ns);
   }
   return neg ? -total : total;
 }

@@ -21,6 +21,10 @@ TEST(QuantityTest, Durations) {
               ::testing::HasSubstr("unknown unit \"\""));
   EXPECT_THAT(std::string(ParseDuration("5parsecs").status().message()),
               ::testing::HasSubstr("unknown unit \"parsecs\""));
+  EXPECT_THAT(std::string(ParseDuration("99999999999999999999s").status().message()),
+              ::testing::HasSubstr("too long"));
+  EXPECT_THAT(std::string(ParseDuration("200000w").status().message()),
+              ::testing::HasSubstr("too long"));
   EXPECT_FALSE(ParseDuration("").ok());
   EXPECT_FALSE(ParseDuration("s").ok());
 }

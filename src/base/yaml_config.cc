@@ -36,6 +36,13 @@ bool Bool(const YAML::Node& n, const std::string& key) {
   throw ConfigError{fmt::format("{}: expected true or false, got \"{}\"", key, s)};
 }
 
+std::vector<std::string> StringList(const YAML::Node& n, const std::string& key) {
+  if (!n.IsSequence()) throw ConfigError{fmt::format("{}: expected a list", key)};
+  std::vector<std::string> out;
+  for (size_t i = 0; i < n.size(); ++i) out.push_back(Scalar(n[i], fmt::format("{}[{}]", key, i)));
+  return out;
+}
+
 void CheckKeys(const YAML::Node& n, const std::string& where,
                std::initializer_list<std::string_view> known) {
   // The root has no name: "config: unknown key ..." rather than "config: : unknown key".

@@ -13,6 +13,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -29,6 +30,8 @@ uint64_t Bytes(const YAML::Node& n, const std::string& key);
 // "15s", "90d", or 0; never negative.
 int64_t Duration(const YAML::Node& n, const std::string& key);
 bool Bool(const YAML::Node& n, const std::string& key);
+// A list of scalars.
+std::vector<std::string> StringList(const YAML::Node& n, const std::string& key);
 // `n` must be a mapping whose keys are all in `known`; the error lists them.
 void CheckKeys(const YAML::Node& n, const std::string& where,
                std::initializer_list<std::string_view> known);

@@ -13,7 +13,6 @@
 #include <thread>
 
 #include "agent/agent.h"
-#include "agent/relabel.h"
 #include "base/fmt.h"
 #include "base/quantity.h"
 #include "base/strings.h"
@@ -297,9 +296,9 @@ int RunAgent(const AgentFlags& f) {
   o.interval_ns = c.interval_ns;
   o.host = c.node;
   o.external_labels = c.external_labels;
-  auto relabeler = agent::Relabeler::FromYaml(c.relabel_yaml);
-  if (!relabeler.ok()) return Fail(relabeler.status());
-  o.relabeler = std::make_shared<agent::Relabeler>(std::move(*relabeler));
+  auto relabel = ParseRelabelConfigs(c.relabel_yaml, "relabel_configs");
+  if (!relabel.ok()) return Fail(relabel.status());
+  o.relabel_configs = std::move(*relabel);
 
   auto exp = MakeExporter(c);
   if (!exp.ok()) return Fail(exp.status());

@@ -1,67 +1,31 @@
 #include "scrape/config.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
-#include <cctype>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 
 #include "base/fmt.h"
+#include "base/quantity.h"
+#include "base/yaml_config.h"
 #include "base/strings.h"
 
 namespace hearth::scrape {
 namespace {
 
-// yaml-cpp throws; errors stop at this file's boundary.
-struct ConfigError {
-  std::string message;
-};
+using yaml::Bool;
+using yaml::CheckKeys;
+using yaml::ConfigError;
+using yaml::Duration;
+using yaml::Scalar;
+using yaml::StringList;
 
 [[noreturn]] void Fail(const std::string& where, std::string_view what) {
   throw ConfigError{fmt::format("{}: {}", where, what)};
 }
 [[noreturn]] void Fail(const std::string& where, const absl::Status& s) {
   Fail(where, std::string_view(s.message().data(), s.message().size()));
-}
-
-std::string Scalar(const YAML::Node& n, const std::string& where) {
-  if (!n.IsScalar()) Fail(where, "expected a single value");
-  return n.as<std::string>();
-}
-
-bool Bool(const YAML::Node& n, const std::string& where) {
-  std::string s = Scalar(n, where);
-  if (s == "true") return true;
-  if (s == "false") return false;
-  Fail(where, fmt::format("expected true or false, got \"{}\"", s));
-}
-
-int64_t Duration(const YAML::Node& n, const std::string& where) {
-  auto d = ParseDurationNs(Scalar(n, where));
-  if (!d.ok()) Fail(where, d.status());
-  return *d;
-}
-
-void CheckKeys(const YAML::Node& n, const std::string& where,
-               std::initializer_list<std::string_view> known) {
-  if (!n.IsMap()) Fail(where, "expected a mapping");
-  for (const auto& kv : n) {
-    std::string k = kv.first.as<std::string>();
-    if (std::find(known.begin(), known.end(), k) == known.end()) {
-      Fail(where, fmt::format("unknown key \"{}\"", k));
-    }
-  }
-}
-
-std::vector<std::string> StringList(const YAML::Node& n, const std::string& where) {
-  if (!n.IsSequence()) Fail(where, "expected a list");
-  std::vector<std::string> out;
-  for (size_t i = 0; i < n.size(); ++i)
-    out.push_back(Scalar(n[i], fmt::format("{}[{}]", where, i)));
-  return out;
 }
 
 std::string ReadSecretFile(const std::string& path, const std::string& where) {
@@ -134,7 +98,7 @@ void ReadProfiling(const YAML::Node& n, const std::string& where, ScrapeConfig* 
       if (ParseInt(s, &v)) {
         v *= 1'000'000'000;
       } else {
-        auto d = ParseDurationNs(s);
+        auto d = ParseDuration(s);
         if (!d.ok()) Fail(sw, "expected a whole number of seconds or a duration like 10s");
         v = *d;
       }
@@ -147,25 +111,6 @@ void ReadProfiling(const YAML::Node& n, const std::string& where, ScrapeConfig* 
   }
   std::sort(c->profiles.begin(), c->profiles.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
-}
-
-RelabelRule ReadRelabel(const YAML::Node& n, const std::string& where) {
-  CheckKeys(n, where,
-            {"source_labels", "separator", "regex", "target_label", "replacement", "action"});
-  RelabelRule r;
-  if (n["source_labels"])
-    r.source_labels = StringList(n["source_labels"], where + ".source_labels");
-  if (n["separator"]) r.separator = Scalar(n["separator"], where + ".separator");
-  if (n["regex"]) r.regex = Scalar(n["regex"], where + ".regex");
-  if (n["target_label"]) r.target_label = Scalar(n["target_label"], where + ".target_label");
-  if (n["replacement"]) r.replacement = Scalar(n["replacement"], where + ".replacement");
-  if (n["action"]) {
-    auto a = ParseRelabelAction(Scalar(n["action"], where + ".action"));
-    if (!a.ok()) Fail(where + ".action", a.status());
-    r.action = *a;
-  }
-  if (auto s = r.Compile(); !s.ok()) Fail(where, s);
-  return r;
 }
 
 ScrapeConfig ReadJob(const YAML::Node& n, const std::string& index_where) {
@@ -193,10 +138,8 @@ ScrapeConfig ReadJob(const YAML::Node& n, const std::string& index_where) {
   if (n["normalized_addresses"])
     (void)Bool(n["normalized_addresses"], where + ".normalized_addresses");
   if (n["max_body_bytes"]) {
-    if (!ParseInt(Scalar(n["max_body_bytes"], where + ".max_body_bytes"), &c.max_body_bytes) ||
-        c.max_body_bytes == 0) {
-      Fail(where + ".max_body_bytes", "expected a positive number of bytes");
-    }
+    c.max_body_bytes = yaml::Bytes(n["max_body_bytes"], where + ".max_body_bytes");
+    if (c.max_body_bytes == 0) Fail(where + ".max_body_bytes", "must be above 0");
   }
 
   // Authentication: at most one way.
@@ -296,7 +239,7 @@ ScrapeConfig ReadJob(const YAML::Node& n, const std::string& index_where) {
     const std::string w = where + ".relabel_configs";
     if (!r.IsSequence()) Fail(w, "expected a list");
     for (size_t i = 0; i < r.size(); ++i)
-      c.relabel_configs.push_back(ReadRelabel(r[i], fmt::format("{}[{}]", w, i)));
+      c.relabel_configs.push_back(ReadRelabelConfig(r[i], fmt::format("{}[{}]", w, i)));
   }
   c.profiles = DefaultProfileTypes();
   if (const YAML::Node p = n["profiling_config"]) ReadProfiling(p, where + ".profiling_config", &c);
@@ -321,46 +264,6 @@ std::vector<ProfileTypeConfig> DefaultProfileTypes() {
   };
 }
 
-absl::StatusOr<int64_t> ParseDurationNs(std::string_view text) {
-  std::string_view s = TrimSpace(text);
-  if (s == "0") return 0;
-  if (s.empty()) return absl::InvalidArgumentError("empty duration");
-  int64_t total = 0;
-  while (!s.empty()) {
-    size_t n = 0;
-    while (n < s.size() && std::isdigit(static_cast<unsigned char>(s[n]))) ++n;
-    int64_t v;
-    if (n == 0 || !ParseInt(s.substr(0, n), &v)) {
-      return absl::InvalidArgumentError(
-          fmt::format("\"{}\" is not a duration like 10s, 1m30s or 500ms", text));
-    }
-    s.remove_prefix(n);
-    size_t u = 0;
-    while (u < s.size() && std::isalpha(static_cast<unsigned char>(s[u]))) ++u;
-    std::string_view unit = s.substr(0, u);
-    s.remove_prefix(u);
-    int64_t scale;
-    if (unit == "ms")
-      scale = 1'000'000;
-    else if (unit == "s")
-      scale = 1'000'000'000;
-    else if (unit == "m")
-      scale = 60'000'000'000;
-    else if (unit == "h")
-      scale = 3'600'000'000'000;
-    else if (unit == "d")
-      scale = 86'400'000'000'000;
-    else if (unit == "w")
-      scale = 7 * 86'400'000'000'000;
-    else
-      return absl::InvalidArgumentError(
-          fmt::format("\"{}\": unknown or missing unit in a duration (ms, s, m, h, d, w)", text));
-    if (v > INT64_MAX / scale)
-      return absl::InvalidArgumentError(fmt::format("\"{}\": duration too long", text));
-    total += v * scale;
-  }
-  return total;
-}
 
 absl::StatusOr<std::vector<ScrapeConfig>> ParseScrapeConfigs(std::string_view yaml) {
   std::vector<ScrapeConfig> out;

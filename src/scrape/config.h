@@ -45,7 +45,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "scrape/relabel.h"
+#include "base/relabel.h"
 
 namespace hearth::scrape {
 
@@ -106,8 +106,5 @@ absl::StatusOr<ScraperFile> ParseScraperFile(std::string_view yaml);
 
 // Parca's defaults: process_cpu (delta), memory (/allocs), goroutine, block, mutex.
 std::vector<ProfileTypeConfig> DefaultProfileTypes();
-
-// "10s", "1m30s", "500ms", "2h", "1d" (Prometheus durations); 0 without a unit is 0.
-absl::StatusOr<int64_t> ParseDurationNs(std::string_view text);
 
 }  // namespace hearth::scrape

@@ -21,12 +21,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "base/yaml_config.h"
 
 namespace re2 {
 class RE2;
 }
 
-namespace hearth::scrape {
+namespace hearth {
 
 enum class RelabelAction {
   kReplace,
@@ -66,4 +67,12 @@ std::string ExpandTemplate(const re2::RE2& re, std::string_view templ,
 // [a-zA-Z_][a-zA-Z0-9_]* (Prometheus label names).
 bool IsValidLabelName(std::string_view name);
 
-}  // namespace hearth::scrape
+// One relabel_config mapping, compiled; throws yaml::ConfigError naming `where` (for readers
+// of bigger config files, inside yaml::ParseYamlConfig).
+RelabelRule ReadRelabelConfig(const YAML::Node& n, const std::string& where);
+// A YAML sequence of relabel_config mappings (e.g. a `relabel_configs:` section handed over
+// as its own text); "" or null is no rules.
+absl::StatusOr<std::vector<RelabelRule>> ParseRelabelConfigs(std::string_view yaml_sequence,
+                                                             std::string_view section);
+
+}  // namespace hearth

@@ -1,10 +1,8 @@
-#include "scrape/relabel.h"
+#include "base/relabel.h"
 
 #include <gtest/gtest.h>
 
-#include "scrape/config.h"
-
-namespace hearth::scrape {
+namespace hearth {
 namespace {
 
 using L = std::vector<std::pair<std::string, std::string>>;
@@ -133,4 +131,4 @@ TEST(Relabel, CompileErrors) {
 }
 
 }  // namespace
-}  // namespace hearth::scrape
+}  // namespace hearth

@@ -1,4 +1,4 @@
-#include "scrape/relabel.h"
+#include "base/relabel.h"
 
 #include <re2/re2.h>
 
@@ -8,7 +8,7 @@
 #include "base/fmt.h"
 #include "base/strings.h"
 
-namespace hearth::scrape {
+namespace hearth {
 namespace {
 
 using LabelVec = std::vector<std::pair<std::string, std::string>>;
@@ -216,4 +216,42 @@ bool Relabel(const std::vector<RelabelRule>& rules, LabelVec* labels) {
   return true;
 }
 
-}  // namespace hearth::scrape
+RelabelRule ReadRelabelConfig(const YAML::Node& n, const std::string& where) {
+  using yaml::Scalar;
+  yaml::CheckKeys(n, where,
+                  {"source_labels", "separator", "regex", "target_label", "replacement", "action"});
+  RelabelRule r;
+  if (n["source_labels"]) {
+    r.source_labels = yaml::StringList(n["source_labels"], where + ".source_labels");
+  }
+  if (n["separator"]) r.separator = Scalar(n["separator"], where + ".separator");
+  if (n["regex"]) r.regex = Scalar(n["regex"], where + ".regex");
+  if (n["target_label"]) r.target_label = Scalar(n["target_label"], where + ".target_label");
+  if (n["replacement"]) r.replacement = Scalar(n["replacement"], where + ".replacement");
+  if (n["action"]) {
+    auto a = ParseRelabelAction(Scalar(n["action"], where + ".action"));
+    if (!a.ok()) throw yaml::ConfigError{fmt::format("{}.action: {}", where, a.status().message())};
+    r.action = *a;
+  }
+  if (auto s = r.Compile(); !s.ok()) {
+    throw yaml::ConfigError{fmt::format("{}: {}", where, s.message())};
+  }
+  return r;
+}
+
+absl::StatusOr<std::vector<RelabelRule>> ParseRelabelConfigs(std::string_view yaml_sequence,
+                                                             std::string_view section) {
+  std::vector<RelabelRule> rules;
+  const std::string where(section);
+  absl::Status s = yaml::ParseYamlConfig(yaml_sequence, section, [&](const YAML::Node& root) {
+    if (!root || root.IsNull()) return;
+    if (!root.IsSequence()) throw yaml::ConfigError{where + ": expected a list of rules"};
+    for (size_t i = 0; i < root.size(); ++i) {
+      rules.push_back(ReadRelabelConfig(root[i], fmt::format("{}[{}]", where, i)));
+    }
+  });
+  if (!s.ok()) return s;
+  return rules;
+}
+
+}  // namespace hearth
