@@ -135,6 +135,18 @@ export class FlameGraph {
     return out;
   }
 
+  /** Where the first drawn node of that name is, in page coordinates (test hook). */
+  rectOf(name: string): { x: number; y: number; width: number; height: number } | null {
+    if (!this.tree) return null;
+    const r = this.canvas.getBoundingClientRect();
+    for (let k = 0; k < this.hitCount; k++) {
+      if (this.tree.name(this.hitIndex[k]) === name) {
+        return { x: r.left + this.hitX[k], y: r.top + this.hitY[k], width: this.hitW[k], height: ROW - 1 };
+      }
+    }
+    return null;
+  }
+
   focusedName(): string {
     return this.tree ? this.tree.name(this.focus) : '';
   }

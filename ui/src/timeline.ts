@@ -28,6 +28,7 @@ export class Timeline {
                              'aria-label': 'Totals over time: drag to select a range, click a point to open it' },
       this.chart, this.summary);
     new ResizeObserver(() => this.plot?.setSize(this.size())).observe(this.chart);
+    (window.__hearth ??= { graphs: {} }).timeline = this;
   }
 
   private size(): { width: number; height: number } {
@@ -93,6 +94,15 @@ export class Timeline {
       `${formatTime(resp.from)} to ${formatTime(resp.until)}, total ${formatValue(total, unit)}`;
     this.el.dataset.points = String(x.length);
     this.el.dataset.series = String(resp.series.length);
+  }
+
+  /** Test hook: where point i (in time order) is drawn, in page coordinates. */
+  pointPosition(i: number): { x: number; y: number } | null {
+    const u = this.plot;
+    const ts = this.points()[i];
+    if (!u || ts === undefined) return null;
+    const r = u.over.getBoundingClientRect();
+    return { x: r.left + u.valToPos(ts / 1000, 'x'), y: r.top + r.height / 2 };
   }
 
   /** Test hook: the timestamps (ms) of the points. */

@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+// Renders a 100,000-node flame graph in headless Chromium (Debian's, via playwright-core)
+// and reports the median time to first paint and to a zoom: the UI's canvas renderer
+// against a DOM/SVG renderer (d3-flame-graph style: one <g><rect><text> per frame) drawing
+// the same tree with the same culling, side by side in the same browser.
+//
+//   node bench/ui_flamegraph_bench.mjs [--nodes 100000] [--runs 7]
+//
+// First paint = JSON.parse of the API's flat arrays + tree layout + drawing, until the
+// frame is presented (requestAnimationFrame, then a task). Zoom = click to presented frame.
+
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { launchChromium } from '../test/ui/server.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ui = path.join(root, 'ui');
+const arg = (name, def) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const N = arg('--nodes', 100000);
+const RUNS = arg('--runs', 7);
+
+// A deterministic call tree shaped like a real service: a few hot paths, long tails,
+// depth up to ~40, 4,000 distinct function names; flat pre-order arrays as /api/v1/merge sends.
+function makeTree(n) {
+  let seed = 42;
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const pkgs = ['net/http', 'main', 'runtime', 'encoding/json', 'database/sql', 'github.com/acme/api/handlers',
+    'github.com/acme/api/store', 'crypto/tls', 'sort', 'strings', 'compress/gzip', 'google.golang.org/grpc'];
+  const names = Array.from({ length: 4000 }, (_, i) => `${pkgs[i % pkgs.length]}.fn${i}`);
+  const children = [[]];
+  const nameOf = [0];
+  const depth = [0];
+  const frontier = [0];
+  const used = [new Set()];
+  while (nameOf.length < n) {
+    // Prefer recent (deeper) nodes, sometimes shallow ones: long stacks and wide fan-out.
+    const p = frontier[Math.floor(frontier.length * (1 - rnd() ** 3))] ?? 0;
+    if (depth[p] >= 40) continue;
+    let name = 1 + Math.floor(rnd() * (names.length - 1));
+    while (used[p].has(name)) name = 1 + ((name + 7) % (names.length - 1));  // unique per parent
+    used[p].add(name);
+    const id = nameOf.length;
+    nameOf.push(name);
+    used.push(new Set());
+    depth.push(depth[p] + 1);
+    children.push([]);
+    children[p].push(id);
+    frontier.push(id);
+  }
+  const self = nameOf.map((_, i) => (children[i].length === 0 ? 1 + Math.floor(rnd() ** 4 * 100000) : Math.floor(rnd() * 500)));
+  self[0] = 0;
+  // Pre-order with children in name order, totals bottom-up.
+  const out = { parent: [], name: [], self: [], total: [], names: ['total', ...names.slice(1)] };
+  const total = new Array(n).fill(0);
+  const order = [];
+  const stack = [[0, -1]];
+  while (stack.length) {
+    const [i, p] = stack.pop();
+    order.push([i, p]);
+    const kids = [...children[i]].sort((a, b) => (out.names[nameOf[b]] < out.names[nameOf[a]] ? -1 : 1));
+    for (const c of kids) stack.push([c, i]);
+  }
+  const pos = new Map();
+  for (let k = order.length - 1; k >= 0; k--) {
+    const [i] = order[k];
+    total[i] = self[i] + children[i].reduce((a, c) => a + total[c], 0);
+  }
+  order.forEach(([i, p], k) => {
+    pos.set(i, k);
+    out.parent.push(p < 0 ? -1 : pos.get(p));
+    out.name.push(nameOf[i]);
+    out.self.push(self[i]);
+    out.total.push(total[i]);
+  });
+  return out;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const require = createRequire(path.join(ui, 'package.json'));
+const esbuild = require('esbuild');
+const bundle = await esbuild.build({
+  entryPoints: [path.join(ui, 'bench/flame_bench.ts')], bundle: true, write: false, format: 'iife',
+  target: 'es2020', minify: true, logLevel: 'error',
+});
+const script = bundle.outputFiles[0].text;
+const tree = makeTree(N);
+const json = JSON.stringify(tree);
+console.log(`tree: ${tree.parent.length.toLocaleString('en')} nodes, ${(json.length / 1048576).toFixed(1)} MiB of JSON, ` +
+  `max depth ${Math.max(...(() => { const d = new Int32Array(tree.parent.length); tree.parent.forEach((p, i) => { if (i) d[i] = d[p] + 1; }); return d; })())}`);
+
+const browser = await launchChromium(ui);
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1 });
+  const results = {};
+  for (const kind of ['canvas', 'svg']) {
+    const first = [], zoom = [];
+    let frames = 0;
+    for (let r = 0; r < RUNS + 1; r++) {  // run 0 warms the JIT and is not counted
+      await page.setContent('<!doctype html><body style="margin:0"><div id="host" style="width:1400px"></div></body>');
+      await page.addScriptTag({ content: script });
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
+      const f = await page.evaluate(([k, j]) => window[`${k}FirstPaint`](j), [kind, json]);
+      frames = await page.evaluate(() => window.drawnFrames());
+      const target = await page.evaluate(() => window.zoomTarget());
+      const z = await page.evaluate(([k, t]) => window[`${k}Zoom`](t), [kind, target]);
+      if (r > 0) { first.push(f); zoom.push(z); }
+    }
+    results[kind] = { first: median(first), zoom: median(zoom), frames };
+    console.log(`${kind.padEnd(6)}  first paint ${median(first).toFixed(1)} ms (min ${Math.min(...first).toFixed(1)}), ` +
+      `zoom ${median(zoom).toFixed(1)} ms (min ${Math.min(...zoom).toFixed(1)}), ${frames.toLocaleString('en')} frames drawn, median of ${RUNS}`);
+  }
+  const c = results.canvas, s = results.svg;
+  console.log(`\nhearth canvas vs DOM/SVG: first paint ${(s.first / c.first).toFixed(1)}x faster, zoom ${(s.zoom / c.zoom).toFixed(1)}x faster` +
+    ` (aim: first paint < 200 ms: ${c.first < 200 ? 'met' : 'NOT met'})`);
+} finally {
+  await browser.close();
+}
