@@ -9,3 +9,4 @@ build/bench/storage_bench --instances 3 --days 7 --queries 20
 bench/formats_vs_peers.sh 40
 build/bench/wal_benchmark --benchmark_counters_tabular=true
 build/bench/server_load --hearth build/hearth --seconds 90 --connections 8
+node bench/ui_flamegraph_bench.mjs --runs 7

@@ -8,7 +8,7 @@ import { attachAutocomplete } from './autocomplete';
 import { button, h } from './dom';
 import { cliCommand, matcherValue, mergeParams, selector, setMatcher } from './state';
 
-const PRESETS = ['5m', '15m', '1h', '6h', '24h', '2d', '7d', '30d'];
+const PRESETS = ['5m', '15m', '1h', '3h', '6h', '12h', '24h', '2d', '7d', '30d'];
 
 function select(testId: string, label: string, options: Array<[string, string]>, value: string,
                 onChange: (v: string) => void): HTMLElement {
@@ -46,7 +46,7 @@ export function rangePicker(prefix: string, from: string, until: string,
                             apply: (from: string, until: string) => void): HTMLElement {
   const fromIn = textInput(`${prefix}from`, 'From', from, 'now-1h or 2026-11-26T07:00:00Z');
   const untilIn = textInput(`${prefix}until`, 'Until', until, 'now');
-  const preset = until === 'now' && /^now-\d+[mhdw]$/.test(from) ? from.slice(4) : 'custom';
+  const preset = until === 'now' && PRESETS.includes(from.slice(4)) && from.startsWith('now-') ? from.slice(4) : 'custom';
   const presets = select(`${prefix}range`, 'Range',
     [...PRESETS.map((p) => [p, `Last ${p}`] as [string, string]), ['custom', 'Custom']], preset,
     (v) => { if (v !== 'custom') apply(`now-${v}`, 'now'); });
