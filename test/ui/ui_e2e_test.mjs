@@ -249,7 +249,12 @@ try {
 
   await step('timeline: click a point opens that step alone', async () => {
     await page.goto(`${server.url}/?from=now-3h&until=now&query=${encodeURIComponent('{service_name="checkout"}')}`);
-    await page.waitForSelector('[data-testid="timeline"][data-points="2"]');
+    await page.waitForSelector('[data-testid="timeline"][data-points="2"][data-series="1"]');
+    await page.selectOption('select[data-testid="group-by"]', 'region');
+    await page.waitForSelector('[data-testid="timeline"][data-points="2"][data-series="2"]');
+    assert.match(page.url(), /group_by=region/);
+    assert.match(await page.textContent('[data-testid="timeline"]'), /region=eu.*region=us|region=us.*region=eu/);
+    await shot('timeline-group-by');
     const p = await page.evaluate(() => window.__hearth.timeline.pointPosition(0));
     await page.mouse.click(p.x, p.y);
     await page.waitForSelector('[data-testid="point-banner"]');
