@@ -44,11 +44,15 @@ export async function startServer(hearth) {
     dir,
     dataDir: path.join(dir, 'data'),
     log,
+    /** SIGTERM (the server flushes its store and exits); the data directory stays. */
     async stop() {
       if (exited === null) {
         proc.kill('SIGTERM');
         await new Promise((r) => proc.on('exit', r));
       }
+    },
+    async cleanup() {
+      await this.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -108,6 +108,8 @@ async function ingest(url, file, name, fromSec, untilSec) {
 const server = await startServer(hearth);
 let browser;
 let page;
+let cli = '';
+let downloadedTop = '';
 const step = async (name, fn) => {
   process.stdout.write(`ui: ${name} ... `);
   try {
@@ -243,8 +245,9 @@ try {
     fs.writeFileSync(tmp, top);
     const want = pprofTop(`${fixtures}/go/pprof_text/http.cpuburn.profile.10s.top.txt`).slice(0, 10);
     assert.deepEqual(pprofTop(tmp).slice(0, 10), want);
-    const cli = await page.textContent('[data-testid="cli-command"]');
+    cli = await page.textContent('[data-testid="cli-command"]');
     assert.match(cli, /^hearth db query --data hearth-data 'process_cpu:cpu:nanoseconds:cpu:nanoseconds\{service_name="checkout", region="eu"\}' --from now-3h --to now --format pprof -o profile\.pb\.gz$/);
+    downloadedTop = top;
   });
 
   await step('timeline: click a point opens that step alone', async () => {
@@ -317,6 +320,26 @@ try {
     await shot('heap');
   });
 
+  await step('"other" nodes say what they fold away', async () => {
+    await page.goto(`${server.url}/?from=now-3h&max_nodes=16&query=${encodeURIComponent('{service_name="checkout", region="eu"}')}`);
+    await page.waitForSelector('[data-testid="flamegraph-nodes"] li[data-name="other"]', { state: 'attached' });
+    assert.match(await page.textContent('[data-testid="summary"]'), /\d+ of 272 nodes \(small callees folded into “other”/);
+    const r = await page.evaluate(() => window.__hearth.graphs.flamegraph.rectOf('other'));
+    await page.mouse.move(r.x + r.width / 2, r.y + r.height / 2);
+    await page.waitForSelector('.tooltip:not([hidden])');
+    assert.match(await page.textContent('.tooltip'), /^otherTotal.*Folds the callees of \S+ that fell below the node limit: [\d.]+ m?s \([\d.]+% of the profile\) hidden here/);
+    await shot('other');
+  });
+
+  await step('the copied CLI command writes the same profile as the download', async () => {
+    await server.stop();  // the store is the server's while it runs
+    const cmd = cli.replace('--data hearth-data', `--data '${server.dataDir}'`).replace('-o profile.pb.gz', `-o '${server.dir}/cli.pb.gz'`);
+    execFileSync('bash', ['-c', cmd], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PATH: `${path.dirname(path.resolve(hearth))}:${process.env.PATH}` } });
+    const top = execFileSync(hearth, ['top', `${server.dir}/cli.pb.gz`], { encoding: 'utf8' });
+    const rows = (t) => t.split('\n').filter((l) => !/^(File|Time|Duration):/.test(l));
+    assert.deepEqual(rows(top), rows(downloadedTop));
+  });
+
   assert.deepEqual(consoleErrors, [], 'no uncaught errors in the page');
   console.log(`ui: all checks passed; screenshots in ${shotsDir}`);
 } catch (e) {
@@ -324,5 +347,5 @@ try {
   process.exitCode = 1;
 } finally {
   await browser?.close();
-  await server.stop();
+  await server.cleanup();
 }

@@ -83,7 +83,9 @@ export function queryBar(app: App, services: string[], labelNames: string[]): HT
   const groupBy = select('group-by', 'Group by', [['', 'none'], ...labelNames.filter((n) => n !== '__name__').map((n) => [n, n] as [string, string])],
     s.groupBy, (v) => app.update({ groupBy: v }, { reload: true, push: true }));
   const range = rangePicker('', s.from, s.until, (from, until) => app.update({ from, until, point: '' }, { reload: true, push: true }));
-  const maxNodes = select('max-nodes', 'Max nodes', ['1024', '8192', '32768', '131072', '1048576'].map((v) => [v, Number(v).toLocaleString('en')] as [string, string]),
+  const limits = ['1024', '8192', '32768', '131072', '1048576'];
+  if (!limits.includes(s.maxNodes)) limits.unshift(s.maxNodes);
+  const maxNodes = select('max-nodes', 'Max nodes', limits.map((v) => [v, Number(v).toLocaleString('en')] as [string, string]),
     s.maxNodes, (v) => app.update({ maxNodes: v }, { reload: true }));
 
   return h('form', { class: 'querybar', 'data-testid': 'querybar', onsubmit: 'return false' },
