@@ -121,8 +121,21 @@ const step = async (name, fn) => {
   console.log('ok');
 };
 const shot = (name) => page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true });
-const names = (testId) => page.$$eval(`[data-testid="${testId}-nodes"] li`, (lis) => lis.map((l) => l.dataset.name));
-const rootTotal = (testId) => page.$eval(`[data-testid="${testId}-nodes"] li[data-depth="0"]`, (l) => Number(l.dataset.total));
+// The text layer is rebuilt after each paint, when the browser is idle: wait until it
+// describes the latest paint before reading it.
+const textLayerCurrent = (testId) => page.waitForFunction((id) => {
+  const graph = document.querySelector(`[data-testid="${id}"]`);
+  const layer = document.querySelector(`[data-testid="${id}-nodes"]`);
+  return graph && layer && graph.dataset.paints === layer.dataset.paint;
+}, testId);
+const names = async (testId) => {
+  await textLayerCurrent(testId);
+  return page.$$eval(`[data-testid="${testId}-nodes"] li`, (lis) => lis.map((l) => l.dataset.name));
+};
+const rootTotal = async (testId) => {
+  await textLayerCurrent(testId);
+  return page.$eval(`[data-testid="${testId}-nodes"] li[data-depth="0"]`, (l) => Number(l.dataset.total));
+};
 const topRows = () => page.$$eval('[data-testid="top-row"]', (trs) => trs.map((t) => t.dataset.name));
 
 try {

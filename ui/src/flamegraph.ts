@@ -244,8 +244,9 @@ export class FlameGraph {
     this.el.dataset.paints = String(this.paints);
     this.el.dataset.focus = tree.name(focus);
     // The text layer (for screen readers and tests) is built after the paint is on screen.
-    window.clearTimeout(this.textTimer);
-    this.textTimer = window.setTimeout(() => this.buildTextLayer(), 0);
+    // requestIdleCallback runs it once the frame is out; a timeout keeps it prompt when busy.
+    if (this.textTimer) window.cancelIdleCallback(this.textTimer);
+    this.textTimer = window.requestIdleCallback(() => { this.textTimer = 0; this.buildTextLayer(); }, { timeout: 200 });
   }
 
   private colorOf(i: number, ancestor: boolean): string {
@@ -281,6 +282,7 @@ export class FlameGraph {
       }
     }
     this.textLayer.replaceChildren(...items);
+    this.textLayer.dataset.paint = String(this.paints);  // which paint it describes
   }
 
   private describeTotal(i: number): string {
