@@ -4,15 +4,20 @@
 // against a DOM/SVG renderer (d3-flame-graph style: one <g><rect><text> per frame) drawing
 // the same tree with the same culling, side by side in the same browser.
 //
-//   node bench/ui_flamegraph_bench.mjs [--nodes 100000] [--runs 7]
+//   node bench/ui_flamegraph_bench.mjs [--nodes 100000] [--runs 7] [--hearth build/hearth]
 //
 // First paint = JSON.parse of the API's flat arrays + tree layout + drawing, until the
 // frame is presented (requestAnimationFrame, then a task). Zoom = click to presented frame.
+// With a built `hearth` (default build/hearth), the same tree is also ingested into a real
+// server as folded stacks and opened in the real UI: navigation to the flame graph's first
+// paint, end to end (page load, the API's merge, transfer, parse, layout, draw).
 
+import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { launchChromium } from '../test/ui/server.mjs';
+import { launchChromium, startServer } from '../test/ui/server.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ui = path.join(root, 'ui');
@@ -22,6 +27,8 @@ const arg = (name, def) => {
 };
 const N = arg('--nodes', 100000);
 const RUNS = arg('--runs', 7);
+const hi = process.argv.indexOf('--hearth');
+const HEARTH = hi > 0 ? process.argv[hi + 1] : path.join(root, 'build/hearth');
 
 // A deterministic call tree shaped like a real service: a few hot paths, long tails,
 // depth up to ~40, 4,000 distinct function names; flat pre-order arrays as /api/v1/merge sends.
@@ -126,6 +133,47 @@ try {
   const c = results.canvas, s = results.svg;
   console.log(`\nhearth canvas vs DOM/SVG: first paint ${(s.first / c.first).toFixed(1)}x faster, zoom ${(s.zoom / c.zoom).toFixed(1)}x faster` +
     ` (aim: first paint < 200 ms: ${c.first < 200 ? 'met' : 'NOT met'})`);
+  if (fs.existsSync(HEARTH)) await endToEnd(browser);
+  else console.log(`\n(no ${HEARTH}: end-to-end run skipped)`);
 } finally {
   await browser.close();
+}
+
+/** The tree as folded stacks: one line per node with self value, root excluded. */
+function folded(t) {
+  const path = new Array(t.parent.length);
+  const lines = [];
+  for (let i = 1; i < t.parent.length; i++) {
+    const name = t.names[t.name[i]];
+    path[i] = t.parent[i] > 0 ? `${path[t.parent[i]]};${name}` : name;
+    if (t.self[i] > 0) lines.push(`${path[i]} ${t.self[i]}\n`);
+  }
+  return lines.join('');
+}
+
+async function endToEnd(browser) {
+  const server = await startServer(HEARTH, { config:
+    'limits: {max_samples_per_profile: 1000000, max_body_bytes: 64MiB, max_decompressed_profile_bytes: 1GiB, ' +
+    'ingestion_rate_bytes: 1GiB, ingestion_burst_bytes: 1GiB}\n' });
+  try {
+    const body = zlib.gzipSync(folded(tree));
+    const r = await fetch(`${server.url}/ingest?name=bench&format=folded`, {
+      method: 'POST', body, headers: { 'Content-Encoding': 'gzip' } });
+    if (!r.ok) throw new Error(`ingest: ${r.status} ${await r.text()}`);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1 });
+    const url = `${server.url}/?max_nodes=1048576&query=${encodeURIComponent('{service_name="bench"}')}`;
+    const times = [];
+    let nodes = 0;
+    for (let i = 0; i < RUNS + 1; i++) {
+      await page.goto(url);
+      await page.waitForFunction(() => (window.__hearth?.graphs?.flamegraph?.firstPaintAt ?? 0) > 0, null, { timeout: 120000 });
+      const t = await page.evaluate(() => window.__hearth.graphs.flamegraph.firstPaintAt);
+      nodes = Number((await page.textContent('[data-testid="summary"]')).match(/([\d,]+) nodes/)[1].replace(/,/g, ''));
+      if (i > 0) times.push(t);
+    }
+    console.log(`\nend to end, real server and UI: ${nodes.toLocaleString('en')}-node flame graph drawn ` +
+      `${median(times).toFixed(0)} ms after navigation (min ${Math.min(...times).toFixed(0)}, median of ${RUNS})`);
+  } finally {
+    await server.cleanup();
+  }
 }

@@ -7,8 +7,8 @@ namespace {
 
 // Paths that belong to the APIs: a typo there should be a 404, not the UI's HTML.
 constexpr std::array<std::string_view, 10> kApiPrefixes = {
-    "/api/",    "/pyroscope/", "/querier.v1.", "/parca.", "/push.v1.",
-    "/ingest",  "/v1development/", "/metrics", "/ready", "/opentelemetry."};
+    "/api/",   "/pyroscope/",     "/querier.v1.", "/parca.", "/push.v1.",
+    "/ingest", "/v1development/", "/metrics",     "/ready",  "/opentelemetry."};
 
 constexpr std::string_view kNotBuiltPage = R"(<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Hearth: web UI not built</title></head>

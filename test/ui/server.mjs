@@ -18,13 +18,18 @@ export function freePort() {
   });
 }
 
-export async function startServer(hearth) {
+export async function startServer(hearth, { config } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-ui-'));
+  const extra = [];
+  if (config) {
+    fs.writeFileSync(path.join(dir, 'hearth.yaml'), config);
+    extra.push('--config', path.join(dir, 'hearth.yaml'));
+  }
   const httpPort = await freePort();
   const grpcPort = await freePort();
   const log = [];
   const proc = spawn(hearth, ['server', '--data', path.join(dir, 'data'), '--http-addr', `127.0.0.1:${httpPort}`,
-    '--grpc-addr', `127.0.0.1:${grpcPort}`, '--no-otlp-http'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--grpc-addr', `127.0.0.1:${grpcPort}`, '--no-otlp-http', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout.on('data', (d) => log.push(String(d)));
   proc.stderr.on('data', (d) => log.push(String(d)));
   let exited = null;

@@ -59,6 +59,8 @@ export class FlameGraph {
   private hovered = -1;
   /** Milliseconds the last paint took (for the benchmark and curious people). */
   lastPaintMs = 0;
+  /** performance.now() when a tree was first drawn (ms since the page's navigation). */
+  firstPaintAt = 0;
   paints = 0;
 
   constructor(private readonly opts: FlameGraphOptions) {
@@ -240,6 +242,7 @@ export class FlameGraph {
       ctx.fillText(name, this.hitX[k] + 3, this.hitY[k] + ROW / 2);
     }
     this.lastPaintMs = performance.now() - t0;
+    if (this.firstPaintAt === 0) this.firstPaintAt = performance.now();
     this.paints++;
     this.el.dataset.paints = String(this.paints);
     this.el.dataset.focus = tree.name(focus);

@@ -112,7 +112,7 @@ export function renderSingle(app: App, root: HTMLElement, signal: AbortSignal): 
     table.set(t.groups[0]?.rows ?? []);
     const summary = h('div', { class: 'summary', 'data-testid': 'summary' },
       `Total ${formatValue(total, m.unit || unit)} · ${m.stats.series} series · ${m.stats.samples.toLocaleString('en')} samples · ` +
-      `${tree.n.toLocaleString('en')} of ${m.stats.nodes.toLocaleString('en')} nodes` +
+      `${tree.n.toLocaleString('en')} nodes` +
       (group.truncated ? ' (small callees folded into “other”; raise Max nodes to see more)' : ''),
       ...(m.warnings.length ? [h('div', { class: 'warn' }, `Warnings: ${m.warnings.join('; ')}`)] : []));
 
