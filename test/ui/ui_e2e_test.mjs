@@ -280,6 +280,27 @@ try {
     await shot('timeline-point');
   });
 
+  await step('timeline: drag selects a range; flame graph orientation', async () => {
+    await page.goto(`${server.url}/?from=now-3h&until=now&query=${encodeURIComponent('{service_name="checkout"}')}`);
+    await page.waitForSelector('[data-testid="timeline"][data-points="2"]');
+    const [a, b] = await page.evaluate(() => [0, 1].map((i) => window.__hearth.timeline.pointPosition(i)));
+    // From just after the first point to past the second: only the eu profile is selected.
+    await page.mouse.move(a.x + 8, a.y);
+    await page.mouse.down();
+    await page.mouse.move((a.x + b.x) / 2, a.y, { steps: 5 });
+    await page.mouse.move(b.x + 20, a.y, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForFunction(() => /from=\d{13}&until=\d{13}/.test(location.search));
+    await page.waitForFunction(() => document.querySelector('[data-testid="flamegraph-nodes"] li[data-depth="0"]')?.dataset.total === '3610000000');
+    await page.selectOption('select[data-testid="orientation"]', 'flame');
+    assert.match(page.url(), /orient=flame/);
+    // Root at the bottom: the root's row is below main.worker's.
+    const root = await page.evaluate(() => window.__hearth.graphs.flamegraph.rectOf('total'));
+    const worker = await page.evaluate(() => window.__hearth.graphs.flamegraph.rectOf('main.worker'));
+    assert.ok(root.y > worker.y, `flame orientation: root at ${root.y}, main.worker at ${worker.y}`);
+    await shot('flame-orientation');
+  });
+
   await step('compare: side by side, diff flame graph, diff table by change', async () => {
     const q = new URLSearchParams({ type: CPU, from: 'now-3h', until: 'now',
       query: '{service_name="checkout", region="us"}', right_query: '{service_name="checkout", region="eu"}' });

@@ -11,6 +11,11 @@ import { topTable } from './table';
 import { Timeline } from './timeline';
 import { FlameTree } from './tree';
 
+/** A time parameter for people: unix milliseconds as UTC, anything else as written. */
+export function when(t: string): string {
+  return /^\d{13}$/.test(t) ? formatTime(Number(t)) : t;
+}
+
 export interface Toolbar {
   el: HTMLElement;
   search: HTMLInputElement;
@@ -52,7 +57,7 @@ export function renderSingle(app: App, root: HTMLElement, signal: AbortSignal): 
   const heading = span
     ? h('div', { class: 'banner', 'data-testid': 'span-banner' },
         h('strong', {}, s.spanId ? `Span ${s.spanId}` : `Trace ${s.traceId}`),
-        ` — the samples recorded while this ${s.spanId ? 'span' : 'trace'} ran, ${selector(s.type, s.query)}, ${s.from} to ${s.until}`)
+        ` — the samples recorded while this ${s.spanId ? 'span' : 'trace'} ran, ${selector(s.type, s.query)}, ${when(s.from)} to ${when(s.until)}`)
     : null;
   const point = s.point
     ? h('div', { class: 'banner', 'data-testid': 'point-banner' },
@@ -93,7 +98,7 @@ export function renderSingle(app: App, root: HTMLElement, signal: AbortSignal): 
     if (!group || group.total === 0) {
       content.replaceChildren(empty(
         span ? `No samples of ${s.spanId ? 'span ' + s.spanId : 'trace ' + s.traceId} in ${s.type.split(':')[0]} profiles between ${s.from} and ${s.until}.`
-             : `No profiles match ${selector(s.type, s.query)} between ${s.from} and ${s.until}.`,
+             : `No profiles match ${selector(s.type, s.query)} between ${when(s.from)} and ${when(s.until)}.`,
         span ? 'Widen the time range or pick another profile type; span ids come from OTLP links or the pprof label span_id.'
              : 'Widen the time range (e.g. Last 7d), pick another service or profile type, or push profiles to this server (see the README).'));
       return;
