@@ -38,8 +38,8 @@ function pprofTop(file) {
   return rows;
 }
 
-/** Per span id, the sum of the OTLP fixture's cpu samples linked to it. */
-function otlpSpanTotals(file) {
+/** Per span id (or trace id), the sum of the OTLP fixture's cpu samples linked to it. */
+function otlpSpanTotals(file, key = 'spanId') {
   const req = JSON.parse(fs.readFileSync(file, 'utf8'));
   const dict = req.dictionary;
   const totals = new Map();
@@ -47,9 +47,9 @@ function otlpSpanTotals(file) {
     if (dict.stringTable[p.sampleType.typeStrindex] !== 'cpu') continue;
     for (const s of p.samples) {
       const link = dict.linkTable[s.linkIndex ?? 0];
-      if (!link || /^0*$/.test(link.spanId)) continue;
+      if (!link || /^0*$/.test(link[key])) continue;
       const v = s.values.reduce((a, x) => a + Number(x), 0);
-      totals.set(link.spanId, (totals.get(link.spanId) ?? 0) + v);
+      totals.set(link[key], (totals.get(link[key]) ?? 0) + v);
     }
   }
   return totals;
@@ -333,6 +333,16 @@ try {
     assert.equal(await rootTotal('flamegraph'), want);
     assert.match(await page.textContent('[data-testid="span-banner"]'), new RegExp(`Span ${spanId}`));
     await shot('span');
+    // A trace: every span of it (here: one endpoint's requests), opened from the header box.
+    const traces = otlpSpanTotals(`${fixtures}/otlp/cpuburn.cpu.10s.json`, 'traceId');
+    const [traceId, traceTotal] = [...traces.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
+    assert.ok(traceTotal > want);
+    await page.fill('[data-testid="span-input"]', traceId);
+    await page.click('[data-testid="span-open"]');
+    await page.waitForFunction((id) => location.search.includes(`trace_id=${id}`), traceId);
+    await page.waitForFunction((v) => document.querySelector('[data-testid="flamegraph-nodes"] li[data-depth="0"]')?.dataset.total === String(v), traceTotal);
+    assert.match(await page.textContent('[data-testid="span-banner"]'), new RegExp(`Trace ${traceId}`));
+    await shot('trace');
   });
 
   await step('empty and error states say what to do', async () => {
