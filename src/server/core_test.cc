@@ -180,12 +180,14 @@ TEST(HttpServerTest, LargeJsonIsGzippedFastEvenWhenTheClientPrefersBrotli) {
   std::string big = "[";
   for (int i = 0; i < 20000; ++i) big += std::to_string(i * 7919 % 100003) + ",";
   big += "0]";
-  (*server)->Handle("GET", "/big", [&big](const HttpRequest&) { return HttpResponse::Json(big); });
+  auto json = [&big](const HttpRequest&) { return HttpResponse::Json(big); };
+  (*server)->Handle("GET", "/api/v1/big", json);
+  (*server)->Handle("GET", "/other/big", json);
   (*server)->Handle("GET", "/small", [](const HttpRequest&) { return HttpResponse::Json("[1,2]"); });
   (*server)->Start();
   httplib::Client client("127.0.0.1", (*server)->port());
   client.set_decompress(false);
-  auto r = client.Get("/big", {{"Accept-Encoding", "gzip, deflate, br"}});
+  auto r = client.Get("/api/v1/big", {{"Accept-Encoding", "gzip, deflate, br"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->get_header_value("Content-Encoding"), "gzip");
@@ -195,9 +197,14 @@ TEST(HttpServerTest, LargeJsonIsGzippedFastEvenWhenTheClientPrefersBrotli) {
   ASSERT_TRUE(plain.ok()) << plain.status();
   EXPECT_EQ(*plain, big);
   // A client that takes no gzip gets it as is; small answers are left to httplib unchanged.
-  r = client.Get("/big", {{"Accept-Encoding", "identity"}});
+  r = client.Get("/api/v1/big", {{"Accept-Encoding", "identity"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->get_header_value("Content-Encoding"), "");
+  EXPECT_EQ(r->body, big);
+  // Outside Hearth's API (Connect, Pyroscope), answers keep their content type.
+  r = client.Get("/other/big", {{"Accept-Encoding", "identity"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
   EXPECT_EQ(r->body, big);
   r = client.Get("/small");
   ASSERT_TRUE(r);

@@ -44,11 +44,15 @@ void ParseQueryString(std::string_view target, std::multimap<std::string, std::s
 // when the client accepts br (every browser does): ~0.5 MB/s, 10+ s for the multi-MB
 // flame graph of a large profile. Large JSON is gzipped here at the fastest level instead
 // (a 5 MB flame graph in milliseconds), under a content type httplib does not recompress
-// ("application/json; charset=utf-8" is not on its list, "application/json" is).
+// ("application/json; charset=utf-8" is not on its list, "application/json" is). Only
+// Hearth's own API (/api/): the compatible APIs answer exactly as before.
 constexpr size_t kFastCompressMinBytes = 32 << 10;
 
 void CompressLargeJson(const httplib::Request& req, HttpResponse& r) {
-  if (r.body.size() < kFastCompressMinBytes || r.content_type != "application/json") return;
+  if (r.body.size() < kFastCompressMinBytes || r.content_type != "application/json" ||
+      !req.path.starts_with("/api/")) {
+    return;
+  }
   for (const auto& [k, v] : r.headers) {
     if (Lower(k) == "content-encoding") return;
   }
