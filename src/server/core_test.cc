@@ -183,7 +183,8 @@ TEST(HttpServerTest, LargeJsonIsGzippedFastEvenWhenTheClientPrefersBrotli) {
   auto json = [&big](const HttpRequest&) { return HttpResponse::Json(big); };
   (*server)->Handle("GET", "/api/v1/big", json);
   (*server)->Handle("GET", "/other/big", json);
-  (*server)->Handle("GET", "/small", [](const HttpRequest&) { return HttpResponse::Json("[1,2]"); });
+  (*server)->Handle("GET", "/small",
+                    [](const HttpRequest&) { return HttpResponse::Json("[1,2]"); });
   (*server)->Start();
   httplib::Client client("127.0.0.1", (*server)->port());
   client.set_decompress(false);
