@@ -140,14 +140,19 @@ const topRows = () => page.$$eval('[data-testid="top-row"]', (trs) => trs.map((t
 
 try {
   const now = Math.floor(Date.now() / 1000);
+  const otlpTime = (now - 1800) * 1000;
   // checkout: the 10 s CPU profile in region eu 20 minutes ago, the 3 s one in us 40 minutes ago.
   await ingest(server.url, `${fixtures}/go/http/cpuburn.profile.10s.pb.gz`, 'checkout{region=eu}', now - 1200, now - 1190);
   await ingest(server.url, `${fixtures}/go/http/cpuburn.profile.3s.pb.gz`, 'checkout{region=us}', now - 2400, now - 2397);
   await ingest(server.url, `${fixtures}/go/http/leaky.heap.pb.gz`, 'leaky', now - 600, now - 590);
-  // cpuburn over OTLP/HTTP JSON, with span links (at the fixture's own time, this morning).
+  // cpuburn over OTLP/HTTP JSON, with span links, recorded (as far as the server knows) 30
+  // minutes ago: the fixture's own time would fall out of the retention some day.
+  const otlpRequest = JSON.parse(fs.readFileSync(`${fixtures}/otlp/cpuburn.cpu.10s.json`, 'utf8'));
+  for (const rp of otlpRequest.resourceProfiles) for (const sp of rp.scopeProfiles) for (const p of sp.profiles) {
+    p.timeUnixNano = String(BigInt(otlpTime) * 1000000n);
+  }
   const otlp = await fetch(`${server.url}/v1development/profiles`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: fs.readFileSync(`${fixtures}/otlp/cpuburn.cpu.10s.json`),
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(otlpRequest),
   });
   assert.equal(otlp.status, 200, await otlp.text());
 
@@ -324,9 +329,8 @@ try {
   await step('span view: the samples of one span', async () => {
     const totals = otlpSpanTotals(`${fixtures}/otlp/cpuburn.cpu.10s.json`);
     const [spanId, want] = [...totals.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
-    // At the fixture's own time (absolute, so the test does not depend on today's date).
-    const t = Number(BigInt(JSON.parse(fs.readFileSync(`${fixtures}/otlp/cpuburn.cpu.10s.json`, 'utf8'))
-      .resourceProfiles[0].scopeProfiles[0].profiles[0].timeUnixNano) / 1000000n);
+    // An absolute range around the profile's time (milliseconds).
+    const t = otlpTime;
     await page.goto(`${server.url}/span?span_id=${spanId}&from=${t - 60000}&until=${t + 60000}`);
     await page.waitForSelector('[data-testid="span-banner"]');
     await page.waitForSelector('[data-testid="flamegraph-nodes"] li[data-depth="0"]', { state: 'attached' });
