@@ -304,6 +304,15 @@ try {
     const worker = await page.evaluate(() => window.__hearth.graphs.flamegraph.rectOf('main.worker'));
     assert.ok(root.y > worker.y, `flame orientation: root at ${root.y}, main.worker at ${worker.y}`);
     await shot('flame-orientation');
+    // Inverted: the functions that use the time directly are the root's children.
+    await page.check('[data-testid="invert"]');
+    await page.waitForSelector('[data-testid="flamegraph-nodes"] li[data-depth="1"][data-name="runtime.asyncPreempt"]', { state: 'attached' });
+    await textLayerCurrent('flamegraph');
+    assert.equal(await page.$eval('[data-testid="flamegraph-nodes"] li[data-depth="1"][data-name="runtime.asyncPreempt"]',
+      (l) => l.dataset.total), '1230000000');  // pprof: flat 1.23s
+    assert.match(page.url(), /invert=1/);
+    await shot('inverted');
+    await page.uncheck('[data-testid="invert"]');
   });
 
   await step('compare: side by side, diff flame graph, diff table by change', async () => {
@@ -324,6 +333,15 @@ try {
     assert.ok(await page.isVisible('[data-testid="diff-legend"]'));
     assert.equal(await page.textContent('[data-testid="diff-summary"]'), 'A 1.02 s → B 3.61 s (+2.59 s, +253.9%)');
     await shot('compare');
+    await page.selectOption('select[data-testid="palette"]', 'red-blue');
+    assert.match(page.url(), /palette=red-blue/);
+    // 'removed' is blue now: hsl(215,60%,35%).
+    await page.waitForFunction(() => {
+      const chip = document.querySelector('[data-testid="diff-legend"] i');
+      return chip && getComputedStyle(chip).backgroundColor === 'rgb(36, 80, 143)';
+    });
+    await page.waitForSelector('[data-testid="diff-table-row"]');
+    await shot('compare-colour-blind');
   });
 
   await step('span view: the samples of one span', async () => {

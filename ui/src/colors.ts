@@ -45,16 +45,20 @@ export function packageColor(pkg: string): string {
 export const OTHER_COLOR = 'hsl(220,8%,78%)';
 export const DIMMED_COLOR = 'hsl(0,0%,88%)';
 
+/** Hues of shrinking frames: green, or blue for people who tell red from green poorly. */
+export const SHRINK_HUE: Record<string, number> = { 'red-green': 140, 'red-blue': 215 };
+
 /**
- * Diff colour from the shares of a node on each side: growth red, shrink green; the
- * intensity follows the relative change, saturating at ±100 %.
+ * Diff colour from the shares of a node on each side: growth red, shrink green (or blue);
+ * the intensity follows the relative change, saturating at ±100 %.
  */
-export function diffColor(leftShare: number, rightShare: number): string {
+export function diffColor(leftShare: number, rightShare: number, palette = 'red-green'): string {
+  const shrink = SHRINK_HUE[palette] ?? 140;
   if (leftShare === 0 && rightShare > 0) return 'hsl(0,85%,45%)';
-  if (rightShare === 0 && leftShare > 0) return 'hsl(140,60%,35%)';
+  if (rightShare === 0 && leftShare > 0) return `hsl(${shrink},60%,35%)`;
   const rel = (rightShare - leftShare) / Math.max(leftShare, rightShare, 1e-12);
   const a = Math.min(1, Math.abs(rel));
   if (a < 0.02) return 'hsl(0,0%,82%)';
   const light = 82 - 34 * a;
-  return rel > 0 ? `hsl(0,80%,${light}%)` : `hsl(140,55%,${light}%)`;
+  return rel > 0 ? `hsl(0,80%,${light}%)` : `hsl(${shrink},55%,${light}%)`;
 }

@@ -43,7 +43,12 @@ export function renderCompare(app: App, root: HTMLElement, signal: AbortSignal):
   typeSel.value = s.type;
   typeSel.addEventListener('change', () => app.update({ type: typeSel.value }, { reload: true, push: true }));
   const graphs: FlameGraph[] = [];
-  const toolbar = flameToolbar(app, () => graphs);
+  const palette = h('select', { 'aria-label': 'Diff colours', 'data-testid': 'palette' }) as HTMLSelectElement;
+  palette.append(h('option', { value: 'red-green' }, 'Grow red, shrink green'),
+                 h('option', { value: 'red-blue' }, 'Grow red, shrink blue (colour-blind safe)'));
+  palette.value = s.palette === 'red-blue' ? 'red-blue' : 'red-green';
+  palette.addEventListener('change', () => app.update({ palette: palette.value }, { reload: true }));
+  const toolbar = flameToolbar(app, () => graphs, [palette]);
   const content = h('div', { class: 'content' }, loading('both selections'));
   const diffParams = {
     left: selector(s.type, a.query), right: selector(s.type, b.query),
@@ -76,7 +81,8 @@ export function renderCompare(app: App, root: HTMLElement, signal: AbortSignal):
       for (const g of graphs) g.setSearch(toolbar.search.value);
       app.update({ search: toolbar.search.value });
     };
-    const mk = (testId: string, title: string) => new FlameGraph({ testId, unit, orientation: s.orient, title, onHighlight: search });
+    const mk = (testId: string, title: string) =>
+      new FlameGraph({ testId, unit, orientation: s.orient, title, onHighlight: search, palette: palette.value });
     const ga = mk('flamegraph-a', `A: ${formatValue(ta, unit)}`);
     const gb = mk('flamegraph-b', `B: ${formatValue(tb, unit)}`);
     const gd = mk('flamegraph-diff', 'Diff: B against A');
@@ -89,7 +95,7 @@ export function renderCompare(app: App, root: HTMLElement, signal: AbortSignal):
         `A ${formatValue(ta, unit)} → B ${formatValue(tb, unit)} (${change >= 0 ? '+' : '−'}${formatValue(Math.abs(change), unit)}` +
         `${ta > 0 ? `, ${change >= 0 ? '+' : ''}${((100 * change) / ta).toFixed(1)}%` : ''})`),
       h('div', { class: 'side-by-side' }, ga.el, gb.el),
-      h('h2', {}, 'Diff flame graph'), diffLegend(), gd.el,
+      h('h2', {}, 'Diff flame graph'), diffLegend(palette.value), gd.el,
       h('h2', {}, 'Functions by change'), table.el);
     const text = toolbar.search.value;
     for (const g of graphs) g.setSearch(text);

@@ -20,6 +20,8 @@ export interface FlameGraphOptions {
   testId: string;
   unit: string;
   orientation?: 'icicle' | 'flame';
+  /** Diff colours: 'red-green' (default) or 'red-blue'. */
+  palette?: string;
   title?: string;
   onZoom?: (path: string) => void;
   onSandwich?: (fn: string) => void;
@@ -260,7 +262,7 @@ export class FlameGraph {
     if (diff) {
       const ls = diff.leftSum > 0 ? diff.leftTotal[i] / diff.leftSum : 0;
       const rs = diff.rightSum > 0 ? diff.rightTotal[i] / diff.rightSum : 0;
-      c = diffColor(ls, rs);
+      c = diffColor(ls, rs, this.opts.palette);
     } else {
       c = this.colors[tree.nameId[i]];
     }
@@ -393,11 +395,11 @@ export class FlameGraph {
 }
 
 /** The legend of diff colours. */
-export function diffLegend(): HTMLElement {
+export function diffLegend(palette = 'red-green'): HTMLElement {
   const chip = (color: string, label: string) =>
     h('span', { class: 'chip' }, h('i', { style: `background:${color}` }), label);
   return h('div', { class: 'legend', 'data-testid': 'diff-legend' },
-    chip('hsl(140,60%,35%)', 'removed'), chip('hsl(140,55%,55%)', 'shrank'),
-    chip('hsl(0,0%,82%)', 'same share'), chip('hsl(0,80%,55%)', 'grew'), chip('hsl(0,85%,45%)', 'new'),
+    chip(diffColor(1, 0, palette), 'removed'), chip(diffColor(1, 0.4, palette), 'shrank'),
+    chip(diffColor(1, 1, palette), 'same share'), chip(diffColor(0.4, 1, palette), 'grew'), chip(diffColor(0, 1, palette), 'new'),
     h('span', { class: 'muted' }, 'width: mean share of A and B; colour: change of share from A (baseline) to B'));
 }

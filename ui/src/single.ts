@@ -22,7 +22,7 @@ export interface Toolbar {
 }
 
 /** Search box and orientation, shared by every flame graph of a view. */
-export function flameToolbar(app: App, graphs: () => FlameGraph[]): Toolbar {
+export function flameToolbar(app: App, graphs: () => FlameGraph[], extra: HTMLElement[] = []): Toolbar {
   const s = app.state;
   const search = h('input', { type: 'search', placeholder: 'Search: text, /regex/ or =exact name', value: s.search,
                               'data-testid': 'search', 'aria-label': 'Search functions' }) as HTMLInputElement;
@@ -39,7 +39,7 @@ export function flameToolbar(app: App, graphs: () => FlameGraph[]): Toolbar {
     for (const g of graphs()) g.setOrientation(o);
     app.update({ orient: o });
   });
-  return { el: h('div', { class: 'toolbar' }, search, orient), search };
+  return { el: h('div', { class: 'toolbar' }, search, orient, ...extra), search };
 }
 
 export function renderSingle(app: App, root: HTMLElement, signal: AbortSignal): void {
@@ -53,7 +53,11 @@ export function renderSingle(app: App, root: HTMLElement, signal: AbortSignal): 
   const content = h('div', { class: 'content' }, loading('the profile'));
   const tabs = h('nav', { class: 'tabs', role: 'tablist' });
   const graphs: FlameGraph[] = [];
-  const toolbar = flameToolbar(app, () => graphs);
+  let redraw = () => {};
+  const invert = h('input', { type: 'checkbox', 'data-testid': 'invert' }) as HTMLInputElement;
+  invert.checked = s.invert === '1';
+  invert.addEventListener('change', () => { app.update({ invert: invert.checked ? '1' : '', focus: '' }); redraw(); });
+  const toolbar = flameToolbar(app, () => graphs, [h('label', { class: 'check', title: 'Bottom-up: the functions that use the time at the top, their callers below' }, invert, 'Invert stacks')]);
   const heading = span
     ? h('div', { class: 'banner', 'data-testid': 'span-banner' },
         h('strong', {}, s.spanId ? `Span ${s.spanId}` : `Trace ${s.traceId}`),
@@ -104,6 +108,7 @@ export function renderSingle(app: App, root: HTMLElement, signal: AbortSignal): 
       return;
     }
     const tree = FlameTree.fromFlat(group.flamegraph);
+    let inverted: FlameTree | undefined;
     const total = group.total;
     const onHighlight = (name: string) => {
       toolbar.search.value = `=${name}`;
@@ -138,7 +143,7 @@ export function renderSingle(app: App, root: HTMLElement, signal: AbortSignal): 
       if (tab === 'both' || tab === 'flame') {
         // Attached first, so the first paint already has the real width.
         flame.setSearch(toolbar.search.value);
-        flame.setTree(tree, app.state.focus);
+        flame.setTree(app.state.invert === '1' ? (inverted ??= tree.inverted()) : tree, app.state.focus);
       }
     };
     const sandwich = (t: FlameTree, fn: string, u: string): HTMLElement => {
@@ -161,6 +166,7 @@ export function renderSingle(app: App, root: HTMLElement, signal: AbortSignal): 
     const labels: Array<[Tab, string]> = [['both', 'Table + flame graph'], ['flame', 'Flame graph'], ['table', 'Top table'], ['sandwich', 'Sandwich']];
     tabs.replaceChildren(...labels.map(([tab, label]) =>
       button(label, () => { app.update({ tab }); draw(tab); }, { role: 'tab', 'data-tab': tab, 'data-testid': `tab-${tab}` })));
+    redraw = () => draw(app.state.tab);
     draw(s.tab);
   }
 }

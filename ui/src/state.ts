@@ -19,6 +19,8 @@ export interface ViewState {
   groupBy: string;
   tab: Tab;
   orient: 'icicle' | 'flame';
+  invert: string;
+  palette: string;
   search: string;
   focus: string;
   fn: string;
@@ -40,6 +42,8 @@ const keys: Array<[keyof ViewState, string, string]> = [
   ['groupBy', 'group_by', ''],
   ['tab', 'tab', 'both'],
   ['orient', 'orient', 'icicle'],
+  ['invert', 'invert', ''],
+  ['palette', 'palette', 'red-green'],
   ['search', 'search', ''],
   ['focus', 'focus', ''],
   ['fn', 'fn', ''],

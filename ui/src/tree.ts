@@ -156,6 +156,19 @@ export class FlameTree {
     return out;
   }
 
+  /** The inverted (bottom-up) tree: leaf functions under the root, their callers below. */
+  inverted(): FlameTree {
+    const b = new TreeBuilder(this.name(0));
+    const path: string[] = [];
+    for (let i = 1; i < this.n; i++) {
+      if (this.self[i] <= 0) continue;
+      path.length = 0;
+      for (let j = i; j > 0; j = this.parent[j]) path.push(this.name(j));
+      b.add(path, this.self[i]);
+    }
+    return b.build();
+  }
+
   /** Sandwich view: the callers of fn (fn at the root, its callers as children) ... */
   callers(fn: string): FlameTree {
     const b = new TreeBuilder(fn);

@@ -105,6 +105,16 @@ test('callers of a function called from two places', () => {
   assert.deepEqual([...Array(e.n).keys()].map((i) => `${e.path(i)}=${e.total[i]}`), ['=5', 'leaf=2']);
 });
 
+test('inverted tree: the functions with self value on top, their callers below', () => {
+  const b = new tree.TreeBuilder('total');
+  b.add(['main', 'a', 'work'], 3);
+  b.add(['main', 'b', 'work'], 2);
+  b.add(['main', 'b'], 1);
+  const inv = b.build().inverted();
+  assert.deepEqual([...Array(inv.n).keys()].map((i) => `${inv.path(i)}=${inv.total[i]}/${inv.self[i]}`),
+    ['=6/0', 'b=1/0', 'b;main=1/1', 'work=5/0', 'work;a=3/0', 'work;a;main=3/3', 'work;b=2/0', 'work;b;main=2/2']);
+});
+
 test('search syntax: substring, /regex/, =exact', () => {
   assert.equal(tree.matcher(''), null);
   assert.ok(tree.matcher('FIB')('main.fib'));
@@ -126,6 +136,9 @@ test('diff trees are as wide as the mean share of both sides', () => {
   assert.equal(colors.diffColor(0.5, 0.5), 'hsl(0,0%,82%)', 'same share');
   assert.match(colors.diffColor(0.2, 0.4), /^hsl\(0,/);
   assert.match(colors.diffColor(0.4, 0.2), /^hsl\(140,/);
+  assert.equal(colors.diffColor(0.5, 0, 'red-blue'), 'hsl(215,60%,35%)', 'colour-blind safe: removed in blue');
+  assert.match(colors.diffColor(0.4, 0.2, 'red-blue'), /^hsl\(215,/);
+  assert.equal(colors.diffColor(0, 0.5, 'red-blue'), 'hsl(0,85%,45%)');
 });
 
 test('packages of function names', () => {
