@@ -240,6 +240,13 @@ try {
     await shot('zoom');
     await page.click('[data-testid="flamegraph-reset"]');
     await page.waitForSelector('[data-testid="flamegraph"][data-focus="total"]');
+    await page.mouse.click(r.x + r.width / 2, r.y + r.height / 2);
+    await page.waitForSelector('[data-testid="flamegraph"][data-focus="main.integrate"]');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid="flamegraph"][data-focus="total"]');
+    // Colour by package, with a legend of the packages that use the most time.
+    const packages = await page.$$eval('[data-testid="flamegraph-packages"] .chip', (cs) => cs.map((c) => c.dataset.package));
+    assert.deepEqual(packages.slice(0, 3), ['runtime', 'main', 'sort']);
   });
 
   await step('sandwich view of a function from the top table', async () => {

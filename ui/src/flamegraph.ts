@@ -43,6 +43,7 @@ export class FlameGraph {
   private readonly textLayer: HTMLElement;
   private readonly info: HTMLElement;
   private readonly crumbs: HTMLElement;
+  private readonly legend: HTMLElement;
   private readonly wrap: HTMLElement;
   private tree: FlameTree | null = null;
   private colors: string[] = [];
@@ -75,14 +76,17 @@ export class FlameGraph {
                                'aria-label': `${opts.title ?? 'flame graph'}: visible frames` });
     this.info = h('span', { class: 'flame-info', 'data-testid': `${opts.testId}-info` });
     this.crumbs = h('span', { class: 'crumbs' });
+    this.legend = h('div', { class: 'legend packages', 'data-testid': `${opts.testId}-packages` });
     const reset = h('button', { type: 'button', 'data-testid': `${opts.testId}-reset`,
-                                title: 'Show the whole profile' }, 'Reset zoom');
+                                title: 'Show the whole profile (Esc)' }, 'Reset zoom');
     reset.addEventListener('click', () => this.zoom(0));
     this.wrap = h('div', { class: 'flame-wrap' }, this.canvas, this.tooltip, this.menu);
     this.el = h('section', { class: 'flame', 'data-testid': opts.testId },
       h('div', { class: 'flame-bar' }, opts.title ? h('strong', {}, opts.title) : '', reset,
         this.crumbs, this.info),
-      this.wrap, this.textLayer);
+      this.wrap, this.legend, this.textLayer);
+    this.el.tabIndex = 0;  // Escape zooms out
+    this.el.addEventListener('keydown', (e) => { if (e.key === 'Escape') this.zoom(0); });
     this.canvas.addEventListener('mousemove', (e) => this.onMove(e));
     this.canvas.addEventListener('mouseleave', () => { this.tooltip.hidden = true; this.hovered = -1; });
     this.canvas.addEventListener('click', (e) => this.onClick(e));
@@ -97,8 +101,31 @@ export class FlameGraph {
     this.tree = tree;
     this.focus = tree ? tree.findPath(focusPath) : 0;
     this.colors = tree ? tree.names.map((n) => (n === 'other' ? OTHER_COLOR : packageColor(packageOf(n)))) : [];
+    this.drawPackages();
     this.applySearch();
     this.render();
+  }
+
+  /** The packages that use the most time (self), with their colours. */
+  private drawPackages(): void {
+    const tree = this.tree;
+    if (!tree || tree.diff || tree.total[0] <= 0) {
+      this.legend.replaceChildren();
+      return;
+    }
+    // Per name first (names are far fewer than nodes), then per package.
+    const byName = new Float64Array(tree.names.length);
+    for (let i = 1; i < tree.n; i++) byName[tree.nameId[i]] += tree.self[i];
+    const byPackage = new Map<string, number>();
+    tree.names.forEach((name, id) => {
+      if (byName[id] <= 0 || name === 'other') return;
+      const p = packageOf(name);
+      byPackage.set(p, (byPackage.get(p) ?? 0) + byName[id]);
+    });
+    const top = [...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10);
+    this.legend.replaceChildren(h('span', { class: 'muted' }, 'Colour by package:'), ...top.map(([p, v]) =>
+      h('span', { class: 'chip', 'data-package': p, title: `${p}: ${formatValue(v, this.opts.unit)} self` },
+        h('i', { style: `background:${packageColor(p)}` }), `${p} ${formatPercent(v, tree.total[0])}`)));
   }
 
   setOrientation(o: 'icicle' | 'flame'): void {
