@@ -101,7 +101,7 @@ export function renderSingle(app: App, root: HTMLElement, signal: AbortSignal): 
     const group = m.groups[0];
     if (!group || group.total === 0) {
       content.replaceChildren(empty(
-        span ? `No samples of ${s.spanId ? 'span ' + s.spanId : 'trace ' + s.traceId} in ${s.type.split(':')[0]} profiles between ${s.from} and ${s.until}.`
+        span ? `No samples of ${s.spanId ? 'span ' + s.spanId : 'trace ' + s.traceId} in ${s.type.split(':')[0]} profiles between ${when(s.from)} and ${when(s.until)}.`
              : `No profiles match ${selector(s.type, s.query)} between ${when(s.from)} and ${when(s.until)}.`,
         span ? 'Widen the time range or pick another profile type; span ids come from OTLP links or the pprof label span_id.'
              : 'Widen the time range (e.g. Last 7d), pick another service or profile type, or push profiles to this server (see the README).'));
