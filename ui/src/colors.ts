@@ -17,7 +17,7 @@ export function packageOf(name: string): string {
   if (dot < 0) return name;
   // Java-like names: lower-case segments are the package, the first capital starts the class.
   const segments = name.split('.');
-  if (slash < 0 && segments.length > 2) {
+  if (slash < 0 && segments.length > 2 && !name.includes('(')) {
     const cls = segments.findIndex((s) => /^[A-Z]/.test(s));
     if (cls > 0) return segments.slice(0, cls).join('.');
   }

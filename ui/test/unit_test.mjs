@@ -144,6 +144,8 @@ test('diff trees are as wide as the mean share of both sides', () => {
 test('packages of function names', () => {
   assert.equal(colors.packageOf('net/http.(*conn).serve'), 'net/http');
   assert.equal(colors.packageOf('main.fib'), 'main');
+  assert.equal(colors.packageOf('strconv.(*decimal).Assign'), 'strconv');
+  assert.equal(colors.packageOf('sort.IntSlice.Less'), 'sort');
   assert.equal(colors.packageOf('github.com/acme/api/store.(*DB).Get'), 'github.com/acme/api/store');
   assert.equal(colors.packageOf('std::vector<int>::push_back'), 'std');
   assert.equal(colors.packageOf('java.util.HashMap.get'), 'java.util');
