@@ -13,3 +13,4 @@ build/bench/server_load --hearth build/hearth --seconds 90 --connections 8
 # Prometheus (apt-get install prometheus) scrapes as many /metrics side by side, if installed.
 build/bench/scrape_bench --targets 200 --interval 10 --seconds 60 \
   $(command -v prometheus >/dev/null && echo --prometheus "$(command -v prometheus)")
+node bench/ui_flamegraph_bench.mjs --runs 7

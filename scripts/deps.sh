@@ -14,6 +14,8 @@ packages=(
   libbpf-dev bpftool linux-perf
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev golang-go time curl
+  # the web UI's end-to-end tests and benchmark (driven by playwright-core, no browser download)
+  chromium
 )
 
 # Node.js runs the SDK and UI tests; a newer node already on the machine is fine.
@@ -35,9 +37,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm packages of the tests, exactly as locked (re-installed when the lock changes).
+# npm packages of the tests and of the web UI (Vite, TypeScript, uPlot, playwright-core),
+# exactly as locked (re-installed when the lock changes).
 cd "$(dirname "$0")/.."
-for dir in test/node_sdk; do
+for dir in test/node_sdk ui; do
   if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
      [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     echo "deps: npm ci in $dir"

@@ -51,6 +51,8 @@ cat <<MSG
 
 hearth server is running, data in $data.
 
+Web UI:                    $url/
+
 Push profiles:
   Pyroscope SDKs / Alloy   server address $url    (POST /ingest, push.v1.PusherService/Push)
   Parca agent              --remote-store-address=localhost:$grpc_port --remote-store-insecure

@@ -181,6 +181,49 @@ tenancy:
   EXPECT_FALSE(ParseServerConfig("server: [").ok());
 }
 
+TEST(HttpServerTest, LargeJsonIsGzippedFastEvenWhenTheClientPrefersBrotli) {
+  HttpServerOptions o;
+  o.host = "127.0.0.1";
+  o.port = 0;
+  auto server = HttpServer::Bind(o);
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::string big = "[";
+  for (int i = 0; i < 20000; ++i) big += std::to_string(i * 7919 % 100003) + ",";
+  big += "0]";
+  auto json = [&big](const HttpRequest&) { return HttpResponse::Json(big); };
+  (*server)->Handle("GET", "/api/v1/big", json);
+  (*server)->Handle("GET", "/other/big", json);
+  (*server)->Handle("GET", "/small",
+                    [](const HttpRequest&) { return HttpResponse::Json("[1,2]"); });
+  (*server)->Start();
+  httplib::Client client("127.0.0.1", (*server)->port());
+  client.set_decompress(false);
+  auto r = client.Get("/api/v1/big", {{"Accept-Encoding", "gzip, deflate, br"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Encoding"), "gzip");
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json; charset=utf-8");
+  EXPECT_EQ(r->get_header_value("Vary"), "Accept-Encoding");
+  auto plain = GzipDecompress(r->body);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(*plain, big);
+  // A client that takes no gzip gets it as is; small answers are left to httplib unchanged.
+  r = client.Get("/api/v1/big", {{"Accept-Encoding", "identity"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->get_header_value("Content-Encoding"), "");
+  EXPECT_EQ(r->body, big);
+  // Outside Hearth's API (Connect, Pyroscope), answers keep their content type.
+  r = client.Get("/other/big", {{"Accept-Encoding", "identity"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(r->body, big);
+  r = client.Get("/small");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(r->body, "[1,2]");
+  (*server)->Stop();
+}
+
 TEST(HttpServerTest, ServesRoutesAndCapsBodies) {
   HttpServerOptions o;
   o.host = "127.0.0.1";

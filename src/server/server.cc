@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "base/fmt.h"
+#include "server/ui.h"
 #include "storage/engine.h"
 
 namespace hearth::server {
@@ -134,6 +135,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerConfig config, Env* 
   s->http_->Handle("GET", "/ready", [](const HttpRequest&) { return HttpResponse::Text(200, "ready\n"); });
   RegisterIngestApis(p);
   RegisterQueryApis(p);
+  RegisterUi(*s->http_, BuiltUiAssets());  // GET /*: the web UI (exact API paths win)
   ServeConnect(*s->http_, *s->rpc_, *s->tenancy_);
   if (hooks.before_serving) {
     if (absl::Status hs = hooks.before_serving(p); !hs.ok()) return hs;
