@@ -44,6 +44,10 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Open(AgentOptions options, Sink si
   if (options.symbols.kallsyms_path.empty()) options.symbols.kallsyms_path = "/proc/kallsyms";
   // Open ELF files dominate the agent's memory; a host's hot binaries are few.
   options.symbols.max_open_files = std::min<size_t>(options.symbols.max_open_files, 8);
+  // Names come from the binaries' own .symtab/.dynsym: separate debug files (libc6-dbg's
+  // DWARF is tens of MiB) would keep the agent above its memory budget, and every budget
+  // reset also drops the DWARF unwinding state of processes without frame pointers.
+  options.symbols.files.debug_file_directories.clear();
   utsname u;
   if (uname(&u) == 0) a->kernel_release_ = u.release;
   a->options_ = std::move(options);
