@@ -24,6 +24,7 @@
 #include "base/fmt.h"
 #include "profile/pprof_codec.h"
 #include "profile/profile.h"
+#include "scrape/test_target.h"
 
 namespace {
 
@@ -84,26 +85,7 @@ class Process {
 
 int Shell(const std::string& cmd) { return std::system(cmd.c_str()); }
 
-class TestTarget {
- public:
-  explicit TestTarget(std::function<void(httplib::Server&)> routes) {
-    routes(server_);
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(1ms);
-  }
-  ~TestTarget() { Stop(); }
-  void Stop() {
-    server_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  std::string address() const { return fmt::format("127.0.0.1:{}", port_); }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-};
+using hearth::scrape::testing::TestTarget;
 
 bool WaitHttp(const std::string& address, const std::string& path, std::chrono::seconds limit) {
   const auto end = std::chrono::steady_clock::now() + limit;

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "base/fmt.h"
+#include "scrape/test_target.h"
 
 namespace hearth::scrape {
 namespace {
@@ -28,27 +29,7 @@ std::string Fixture(const std::string& rel) {
   return ss.str();
 }
 
-// One in-test HTTP server on a free loopback port.
-class TestTarget {
- public:
-  explicit TestTarget(std::function<void(httplib::Server&)> routes) {
-    routes(server_);
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(1ms);
-  }
-  ~TestTarget() { Stop(); }
-  void Stop() {
-    server_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  std::string address() const { return fmt::format("127.0.0.1:{}", port_); }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-};
+using hearth::scrape::testing::TestTarget;
 
 struct CpuLog {
   std::mutex mu;
