@@ -132,11 +132,13 @@ class AgentE2ETest : public ::testing::Test {
     if (!fs::exists("/sys/kernel/btf/vmlinux")) GTEST_SKIP() << "this kernel has no BTF";
   }
 
-  Folded Query(int port, const std::string& selector, const std::string& type = "process_cpu") {
+  // Merged folded stacks of `type` + `selector` for profiles from `from` (a query time).
+  Folded Query(int port, const std::string& selector, const std::string& type = "process_cpu",
+               const std::string& from = "now-15m") {
     httplib::Client cli("127.0.0.1", port);
     cli.set_read_timeout(30);
     httplib::Params params = {{"query", type + selector}, {"format", "folded"},
-                              {"from", "now-15m"}, {"until", "now+1m"}};
+                              {"from", from}, {"until", "now+1m"}};
     auto res = cli.Get("/api/v1/merge", params, httplib::Headers{});
     Folded out;
     if (!res || res->status != 200) {
@@ -188,8 +190,11 @@ TEST_F(AgentE2ETest, ProfilesWorkloadsEndToEnd) {
   const std::string secs = "8";
   const std::string fp = kBin + "/src/agent/agent_workload_fp";
   const std::string nofp = kBin + "/src/agent/agent_workload_nofp";
-  Child cpu_fp = Child::Start({fp, "cpu", secs}, dir + "/cpu_fp.log");
-  Child cpu_nofp = Child::Start({nofp, "cpu", secs}, dir + "/cpu_nofp.log");
+  // The two CPU workloads run until the test has seen enough samples of each (2 s of CPU
+  // for the shares; for the one without frame pointers, 1 s after its switch to DWARF
+  // unwinding): how soon that is depends on the machine's load, so the test waits for it.
+  Child cpu_fp = Child::Start({fp, "cpu", "120"}, dir + "/cpu_fp.log");
+  Child cpu_nofp = Child::Start({nofp, "cpu", "120"}, dir + "/cpu_nofp.log");
   Child recurse = Child::Start({fp, "recurse", secs}, dir + "/recurse.log");
   Child sys = Child::Start({fp, "syscall", secs}, dir + "/syscall.log");
   Child forker = Child::Start({fp, "fork", secs}, dir + "/fork.log");
@@ -211,12 +216,49 @@ TEST_F(AgentE2ETest, ProfilesWorkloadsEndToEnd) {
   const pid_t forker_pid = forker.pid;
   const pid_t cpu_fp_pid = cpu_fp.pid, cpu_nofp_pid = cpu_nofp.pid, recurse_pid = recurse.pid,
               sys_pid = sys.pid, go_pid = go.pid;
-  for (Child* c : {&cpu_fp, &cpu_nofp, &recurse, &sys, &forker, &go, &block}) ASSERT_EQ(c->Wait(), 0) << c->Log();
-  if (have_node) ASSERT_EQ(node.Wait(), 0) << node.Log();
+  for (Child* c : {&recurse, &sys, &forker, &go, &block}) {
+    ASSERT_EQ(c->Wait(), 0) << c->Log();
+  }
+  if (have_node) {
+    ASSERT_EQ(node.Wait(), 0) << node.Log();
+  }
+
+  // The workload without frame pointers: wait for the agent to switch it to DWARF CFI
+  // unwinding, then for 100+ samples (1 s of CPU at 99 Hz) in profiles that began after.
+  httplib::Client mcli("127.0.0.1", std::stoi(metrics_port));
+  const std::regex switched(fmt::format(
+      "\\{{\"pid\":{},[^}}]*\"unwind_method\":\"dwarf\"", cpu_nofp_pid));
+  int64_t switched_ms = 0;
+  for (int i = 0; i < 600 && switched_ms == 0; ++i) {
+    auto r = mcli.Get("/processes");
+    if (r && r->status == 200 && std::regex_search(r->body, switched)) {
+      switched_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  ASSERT_NE(switched_ms, 0) << "no switch to DWARF unwinding within 60 s:\n"
+                            << mcli.Get("/processes")->body << agent.Log();
+  const std::string fp_selector = fmt::format(
+      "{{pid=\"{}\", service_name=\"agent_workload_fp\", host=\"e2e-node\"}}", cpu_fp_pid);
+  const std::string nofp_selector = fmt::format("{{pid=\"{}\"}}", cpu_nofp_pid);
+  Folded after_switch;
+  for (int i = 0; i < 60; ++i) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    after_switch = Query(port, nofp_selector, "process_cpu", std::to_string(switched_ms));
+    if (Sum(after_switch, "") >= 1'000'000'000 && Sum(Query(port, fp_selector), "") >= 2'000'000'000) {
+      break;
+    }
+  }
+  for (Child* c : {&cpu_fp, &cpu_nofp}) {
+    c->Kill(SIGKILL);
+    c->Wait();
+  }
 
   // Per-process unwinding report, while the agent still runs.
   std::this_thread::sleep_for(std::chrono::seconds(3));
-  httplib::Client mcli("127.0.0.1", std::stoi(metrics_port));
   auto processes = mcli.Get("/processes");
   ASSERT_TRUE(processes && processes->status == 200);
   auto metrics = mcli.Get("/metrics");
@@ -231,11 +273,11 @@ TEST_F(AgentE2ETest, ProfilesWorkloadsEndToEnd) {
 
   // 1. C with frame pointers: full chains, shares 3:1.
   {
-    Folded f = Query(port, fmt::format("{{pid=\"{}\", service_name=\"agent_workload_fp\", host=\"e2e-node\"}}", cpu_fp_pid));
+    Folded f = Query(port, fp_selector);
     const int64_t total = Sum(f, "");
     const int64_t alpha = Sum(f, "main;run_cpu;alpha_mid;alpha_leaf;Spin");
     const int64_t beta = Sum(f, "main;run_cpu;beta_mid;beta_leaf;Spin");
-    ASSERT_GT(total, 0);
+    ASSERT_GE(total, 2'000'000'000) << "too few samples";
     EXPECT_GT(alpha + beta, total * 8 / 10) << "most samples should have the whole chain";
     const double share = static_cast<double>(alpha) / static_cast<double>(alpha + beta);
     EXPECT_NEAR(share, 0.75, 0.12) << "alpha " << alpha << " beta " << beta;
@@ -246,7 +288,7 @@ TEST_F(AgentE2ETest, ProfilesWorkloadsEndToEnd) {
   //    caller recovered from [sp]), so after the first interval the agent switches the
   //    process to DWARF CFI unwinding, which gives whole chains again.
   {
-    Folded f = Query(port, fmt::format("{{pid=\"{}\"}}", cpu_nofp_pid));
+    Folded f = Query(port, nofp_selector);
     const int64_t total = Sum(f, "");
     ASSERT_GT(total, 0);
     int64_t spin = 0, alpha = 0, beta = 0;
@@ -258,9 +300,11 @@ TEST_F(AgentE2ETest, ProfilesWorkloadsEndToEnd) {
     EXPECT_GT(spin, total * 8 / 10);
     EXPECT_GT(alpha + beta, spin * 8 / 10) << "callers should be recovered or unwound";
     EXPECT_NEAR(static_cast<double>(alpha) / static_cast<double>(alpha + beta), 0.75, 0.12);
-    const int64_t chains = Sum(f, "main;run_cpu;alpha_mid;alpha_leaf;Spin") +
-                           Sum(f, "main;run_cpu;beta_mid;beta_leaf;Spin");
-    EXPECT_GT(chains, total * 4 / 10) << "DWARF unwinding should give whole chains";
+    const int64_t after = Sum(after_switch, "");
+    ASSERT_GE(after, 1'000'000'000) << "too few samples after the switch to DWARF unwinding";
+    const int64_t chains = Sum(after_switch, "main;run_cpu;alpha_mid;alpha_leaf;Spin") +
+                           Sum(after_switch, "main;run_cpu;beta_mid;beta_leaf;Spin");
+    EXPECT_GT(chains, after * 9 / 10) << "DWARF unwinding should give whole chains";
     EXPECT_THAT(processes->body, testing::ContainsRegex(fmt::format(
         "\\{{\"pid\":{},[^}}]*\"unwind_method\":\"dwarf\"[^}}]*\"leaf_callers_recovered\":[1-9]",
         cpu_nofp_pid)));
