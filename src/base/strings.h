@@ -31,4 +31,10 @@ bool ParseInt(std::string_view s, T* out, int base = 10) {
 
 bool ParseDouble(std::string_view s, double* out);
 
+// RFC 4648 base64 with padding.
+std::string Base64Encode(std::string_view bytes);
+// Standard or URL-safe alphabet, padding optional; false on any other character or an
+// impossible length.
+bool Base64Decode(std::string_view text, std::string* out);
+
 }  // namespace hearth

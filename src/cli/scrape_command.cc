@@ -8,6 +8,7 @@
 #include "base/file.h"
 #include "base/fmt.h"
 #include "base/json_writer.h"
+#include "base/strings.h"
 #include "export/http_client.h"
 #include "scrape/config.h"
 #include "server/http.h"
@@ -74,28 +75,6 @@ absl::StatusOr<std::unique_ptr<scrape::Manager>> StartServerScraper(
 
 namespace {
 
-std::string Base64(std::string_view in) {
-  static constexpr char kChars[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const uint32_t v =
-        (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8) | uint8_t(in[i + 2]);
-    for (int sh = 18; sh >= 0; sh -= 6) out.push_back(kChars[(v >> sh) & 63]);
-  }
-  if (i < in.size()) {
-    uint32_t v = uint32_t(uint8_t(in[i])) << 16;
-    if (i + 1 < in.size()) v |= uint32_t(uint8_t(in[i + 1])) << 8;
-    out.push_back(kChars[(v >> 18) & 63]);
-    out.push_back(kChars[(v >> 12) & 63]);
-    out.push_back(i + 1 < in.size() ? kChars[(v >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
-}
-
 absl::Status PushScraped(exporter::HttpPoster& push, std::mutex& mu,
                          const scrape::ScrapedProfile& sp) {
   std::string body;
@@ -111,7 +90,7 @@ absl::Status PushScraped(exporter::HttpPoster& push, std::mutex& mu,
       .BeginArray()
       .BeginObject()
       .Key("rawProfile")
-      .String(Base64(sp.pprof))
+      .String(Base64Encode(sp.pprof))
       .EndObject();
   w.EndArray().EndObject().EndArray().EndObject();
   std::lock_guard<std::mutex> lock(mu);

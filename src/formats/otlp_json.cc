@@ -61,39 +61,6 @@ bool DecodeHex(std::string_view s, std::string* out) {
   return true;
 }
 
-// Standard or URL-safe base64, padding optional.
-bool DecodeBase64(std::string_view s, std::string* out) {
-  while (!s.empty() && s.back() == '=') s.remove_suffix(1);
-  if (s.size() % 4 == 1) return false;
-  out->clear();
-  out->reserve(s.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : s) {
-    int v;
-    if (c >= 'A' && c <= 'Z') {
-      v = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      v = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-      v = c - '0' + 52;
-    } else if (c == '+' || c == '-') {
-      v = 62;
-    } else if (c == '/' || c == '_') {
-      v = 63;
-    } else {
-      return false;
-    }
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return true;
-}
-
 // A member's key. Is(name) compares it the OTLP/JSON way and remembers `name`, which the
 // value getters then put on the path (in the spelling of the spec, whatever was sent).
 class Key {
@@ -268,7 +235,7 @@ class JsonDecoder {
     std::string_view s;
     if (e.get(s)) return Want(e, "a base64 string");
     std::string bytes;
-    if (!DecodeBase64(s, &bytes)) return Bad(fmt::format("\"{}\" is not base64", s.substr(0, 64)));
+    if (!Base64Decode(s, &bytes)) return Bad(fmt::format("\"{}\" is not base64", s.substr(0, 64)));
     *out = out_.owned.emplace_back(std::move(bytes));
     return true;
   }
@@ -495,7 +462,7 @@ class JsonDecoder {
     std::string_view s;
     if (!String(e, &s)) return false;
     std::string bytes;
-    if (DecodeHex(s, &bytes) || DecodeBase64(s, &bytes)) return true;
+    if (DecodeHex(s, &bytes) || Base64Decode(s, &bytes)) return true;
     return Bad(fmt::format("\"{}\" is neither hex nor base64", s.substr(0, 64)));
   }
 

@@ -36,24 +36,6 @@ std::string ReadSecretFile(const std::string& path, const std::string& where) {
   return std::string(TrimSpace(ss.str()));
 }
 
-std::string Base64(std::string_view in) {
-  static const char* kChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out.push_back(kChars[(v >> s) & 63]);
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    out += {kChars[(v >> 18) & 63], kChars[(v >> 12) & 63], '=', '='};
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += {kChars[(v >> 18) & 63], kChars[(v >> 12) & 63], kChars[(v >> 6) & 63], '='};
-  }
-  return out;
-}
-
 Labels LabelMap(const YAML::Node& n, const std::string& where) {
   if (!n.IsMap()) Fail(where, "expected a mapping of label names to values");
   Labels out;
@@ -151,7 +133,7 @@ ScrapeConfig ReadJob(const YAML::Node& n, const std::string& index_where) {
     std::string pass = b["password"] ? Scalar(b["password"], w + ".password") : "";
     if (b["password_file"])
       pass = ReadSecretFile(Scalar(b["password_file"], w + ".password_file"), w + ".password_file");
-    c.headers.emplace_back("Authorization", "Basic " + Base64(user + ":" + pass));
+    c.headers.emplace_back("Authorization", "Basic " + Base64Encode(user + ":" + pass));
     ++auth_ways;
   }
   if (const YAML::Node a = n["authorization"]) {

@@ -6,30 +6,6 @@
 #include "base/strings.h"
 
 namespace hearth::server {
-namespace {
-
-// RFC 4648 base64 decode; nullopt-like empty + false on bad input.
-bool Base64Decode(std::string_view in, std::string* out) {
-  static constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  uint32_t buf = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    size_t v = kAlphabet.find(c);
-    if (v == std::string_view::npos) return false;
-    buf = (buf << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((buf >> bits) & 0xff));
-    }
-  }
-  return true;
-}
-
-}  // namespace
-
 absl::Status ValidateTenantId(std::string_view id) {
   if (id.empty() || id.size() > 150) {
     return absl::InvalidArgumentError("tenant id (X-Scope-OrgID) must be 1 to 150 characters");
