@@ -6,16 +6,17 @@
 #include <yaml-cpp/yaml.h>
 
 #include <atomic>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <thread>
 
 #include "agent/agent.h"
+#include "base/file.h"
 #include "base/fmt.h"
 #include "base/quantity.h"
+#include "base/relabel.h"
 #include "base/strings.h"
+#include "base/yaml_config.h"
 #include "cli/agent_export.h"
 #include "export/otlp_grpc_exporter.h"
 #include "export/otlp_http_exporter.h"
@@ -54,7 +55,7 @@ struct AgentConfig {
   uint32_t off_cpu_percent = 10;
   int64_t off_cpu_min_ns = 1'000'000;
   agent::LabelSet external_labels;
-  std::string relabel_yaml;
+  std::vector<RelabelRule> relabel_configs;
 };
 
 int Fail(const absl::Status& s) {
@@ -86,57 +87,40 @@ absl::StatusOr<AgentConfig> LoadConfig(const AgentFlags& f) {
   AgentConfig c;
   std::string freq, interval, off_pct, off_min;
   if (!f.config.empty()) {
-    std::ifstream in(f.config);
-    if (!in) return absl::NotFoundError(fmt::format("cannot read config file {}", f.config));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    try {
-      YAML::Node root = YAML::Load(ss.str());
-      for (auto it = root.begin(); root.IsMap() && it != root.end(); ++it) {
-        const std::string key = it->first.as<std::string>();
-        const YAML::Node v = it->second;
-        if (key == "server") {
-          c.server = v.as<std::string>();
-        } else if (key == "protocol") {
-          c.protocol = v.as<std::string>();
-        } else if (key == "tenant") {
-          c.tenant = v.as<std::string>();
-        } else if (key == "frequency") {
-          freq = v.as<std::string>();
-        } else if (key == "interval") {
-          interval = v.as<std::string>();
-        } else if (key == "node") {
-          c.node = v.as<std::string>();
-        } else if (key == "metrics_addr") {
-          c.metrics_addr = v.as<std::string>();
-        } else if (key == "off_cpu") {
-          for (auto o = v.begin(); o != v.end(); ++o) {
-            const std::string k = o->first.as<std::string>();
-            if (k == "enabled") {
-              c.off_cpu = o->second.as<bool>();
-            } else if (k == "sample_percent") {
-              off_pct = o->second.as<std::string>();
-            } else if (k == "min_duration") {
-              off_min = o->second.as<std::string>();
-            } else {
-              return absl::InvalidArgumentError(fmt::format("{}: unknown key off_cpu.{}", f.config, k));
-            }
-          }
-        } else if (key == "external_labels") {
-          for (auto l = v.begin(); l != v.end(); ++l) {
-            c.external_labels.emplace_back(l->first.as<std::string>(), l->second.as<std::string>());
-          }
-        } else if (key == "relabel_configs") {
-          YAML::Emitter e;
-          e << v;
-          c.relabel_yaml = e.c_str();
-        } else {
-          return absl::InvalidArgumentError(fmt::format("{}: unknown key \"{}\"", f.config, key));
+    auto text = ReadFile(f.config, 1 << 20);
+    if (!text.ok()) return text.status();
+    absl::Status s = yaml::ParseYamlConfig(*text, "", [&](const YAML::Node& root) {
+      if (root.IsNull()) return;
+      yaml::CheckKeys(root, "", {"server", "protocol", "tenant", "frequency", "interval", "node",
+                                 "metrics_addr", "off_cpu", "external_labels", "relabel_configs"});
+      if (root["server"]) c.server = yaml::Scalar(root["server"], "server");
+      if (root["protocol"]) c.protocol = yaml::Scalar(root["protocol"], "protocol");
+      if (root["tenant"]) c.tenant = yaml::Scalar(root["tenant"], "tenant");
+      if (root["frequency"]) freq = yaml::Scalar(root["frequency"], "frequency");
+      if (root["interval"]) interval = yaml::Scalar(root["interval"], "interval");
+      if (root["node"]) c.node = yaml::Scalar(root["node"], "node");
+      if (root["metrics_addr"]) c.metrics_addr = yaml::Scalar(root["metrics_addr"], "metrics_addr");
+      if (const YAML::Node o = root["off_cpu"]) {
+        yaml::CheckKeys(o, "off_cpu", {"enabled", "sample_percent", "min_duration"});
+        if (o["enabled"]) c.off_cpu = yaml::Bool(o["enabled"], "off_cpu.enabled");
+        if (o["sample_percent"]) off_pct = yaml::Scalar(o["sample_percent"], "off_cpu.sample_percent");
+        if (o["min_duration"]) off_min = yaml::Scalar(o["min_duration"], "off_cpu.min_duration");
+      }
+      if (const YAML::Node l = root["external_labels"]) {
+        if (!l.IsMap()) throw yaml::ConfigError{"external_labels: expected a mapping"};
+        for (const auto& kv : l) {
+          const std::string name = kv.first.as<std::string>();
+          c.external_labels.emplace_back(name, yaml::Scalar(kv.second, "external_labels." + name));
         }
       }
-    } catch (const YAML::Exception& e) {
-      return absl::InvalidArgumentError(fmt::format("{}: {}", f.config, e.what()));
-    }
+      if (const YAML::Node r = root["relabel_configs"]) {
+        if (!r.IsSequence()) throw yaml::ConfigError{"relabel_configs: expected a list"};
+        for (size_t i = 0; i < r.size(); ++i) {
+          c.relabel_configs.push_back(ReadRelabelConfig(r[i], fmt::format("relabel_configs[{}]", i)));
+        }
+      }
+    });
+    if (!s.ok()) return absl::InvalidArgumentError(fmt::format("{}: {}", f.config, s.message()));
   }
   if (!f.server.empty()) c.server = f.server;
   if (!f.protocol.empty()) c.protocol = f.protocol;
@@ -296,9 +280,7 @@ int RunAgent(const AgentFlags& f) {
   o.interval_ns = c.interval_ns;
   o.host = c.node;
   o.external_labels = c.external_labels;
-  auto relabel = ParseRelabelConfigs(c.relabel_yaml, "relabel_configs");
-  if (!relabel.ok()) return Fail(relabel.status());
-  o.relabel_configs = std::move(*relabel);
+  o.relabel_configs = c.relabel_configs;
 
   auto exp = MakeExporter(c);
   if (!exp.ok()) return Fail(exp.status());

@@ -255,4 +255,35 @@ TEST(CliTest, EverySubcommandHasHelp) {
   }
 }
 
+// The agent reads its config file before anything needs root, so its errors are checked
+// here; each names the file and the key.
+TEST(CliTest, AgentConfigFileErrorsNameTheKey) {
+  const std::string file = fs::temp_directory_path() / ("hearth_agent_" + std::to_string(getpid()) + ".yaml");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"server: http://x\nfrequncy: 19\n",
+       "unknown key \"frequncy\" (known: server, protocol, tenant, frequency, interval, node, "
+       "metrics_addr, off_cpu, external_labels, relabel_configs)"},
+      {"frequency: 5000\n", "frequency: \"5000\" is not a number in 1..1000"},
+      {"interval: 10 seconds\n", "interval: bad duration \"10 seconds\""},
+      {"off_cpu: {enabled: yes please}\n", "off_cpu.enabled: expected true or false, got \"yes please\""},
+      {"off_cpu: {min: 1ms}\n", "off_cpu: unknown key \"min\""},
+      {"external_labels: [a, b]\n", "external_labels: expected a mapping"},
+      {"external_labels: {region: [a]}\n", "external_labels.region: expected a single value"},
+      {"relabel_configs:\n  - action: drop\n    regex: '('\n", "relabel_configs[0]"},
+      {"protocol: zipkin\n", "protocol \"zipkin\": want otlp-http, otlp-grpc or pyroscope"},
+      {"server: [unclosed\n", "config: "},
+  };
+  for (const auto& [yaml, want] : cases) {
+    ASSERT_TRUE(hearth::WriteFileAtomic(file, yaml).ok());
+    // (--duration: should a case wrongly pass, an agent run as root still ends.)
+    Result r = RunCommand(kHearth + " agent --duration 1s --metrics-addr off --config " + file);
+    EXPECT_EQ(r.exit_code, 1) << yaml;
+    EXPECT_THAT(r.err, HasSubstr(want)) << yaml;
+  }
+  Result missing = RunCommand(kHearth + " agent --config /nonexistent/agent.yaml");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("/nonexistent/agent.yaml"));
+  fs::remove(file);
+}
+
 }  // namespace

@@ -24,9 +24,6 @@ using yaml::StringList;
 [[noreturn]] void Fail(const std::string& where, std::string_view what) {
   throw ConfigError{fmt::format("{}: {}", where, what)};
 }
-[[noreturn]] void Fail(const std::string& where, const absl::Status& s) {
-  Fail(where, std::string_view(s.message().data(), s.message().size()));
-}
 
 std::string ReadSecretFile(const std::string& path, const std::string& where) {
   std::ifstream in(path);
