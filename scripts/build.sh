@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 kind=${1:-release}
 shift || true
 jobs=${HEARTH_JOBS:-$(nproc)}
+# ccache keys on paths relative to the checkout, so a fresh clone reuses a warm cache.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 case "$kind" in
   release) dir=build; args=(-DCMAKE_BUILD_TYPE=Release) ;;
   asan) dir=build-asan; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEARTH_SANITIZE=address,undefined
