@@ -5,7 +5,9 @@
 //        │ GET /api/v1/merge?format=folded                  ├ agent_workload_fp   cpu|recurse|syscall|fork
 //        └── checks: hot functions, caller chains,          ├ agent_workload_nofp cpu
 //            shares, kernel frames, forked children         └ goworkload (go build)
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,6 +115,29 @@ int64_t Sum(const Folded& f, const std::string& must_contain) {
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// A loopback port nothing listens on (yet).
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+// The value of an unlabelled metric on a /metrics page; -1 if absent.
+double Metric(const std::string& page, const std::string& name) {
+  std::smatch m;
+  if (!std::regex_search(page, m, std::regex("\\n" + name + " ([0-9.e+]+)"))) return -1;
+  return std::stod(m[1]);
 }
 
 class AgentE2ETest : public ::testing::Test {
@@ -364,6 +389,61 @@ TEST_F(AgentE2ETest, ProfilesWorkloadsEndToEnd) {
     EXPECT_GT(Sum(f, "hotJsLoop"), Sum(f, "") / 4) << "JIT frames should be named from the perf map";
     unlink(fmt::format("/tmp/perf-{}.map", node_pid).c_str());
   }
+  server.Kill(SIGTERM);
+  server.Wait();
+}
+
+// With --queue-dir, profiles the receiver could not take yet survive the agent's kill -9:
+// the next agent on the same directory sends them.
+TEST_F(AgentE2ETest, QueuedProfilesSurviveAKill) {
+  const std::string dir = *dir_;
+  const int port = FreePort();
+  ASSERT_GT(port, 0);
+  const std::string queue = dir + "/queue";
+  auto start_agent = [&](const std::string& log) {
+    return Child::Start({kBin + "/hearth", "agent", "--server", fmt::format("http://127.0.0.1:{}", port),
+                         "--frequency", "99", "--interval", "1s", "--metrics-addr", "127.0.0.1:0",
+                         "--node", "e2e-queue", "--queue-dir", queue},
+                        log);
+  };
+  Child agent = start_agent(dir + "/queue-agent1.log");
+  const std::string metrics_port = WaitLog(agent, "metrics on 127.0.0.1:([0-9]+)", 30);
+  ASSERT_FALSE(metrics_port.empty()) << agent.Log();
+  ASSERT_FALSE(WaitLog(agent, "(sampling)", 30).empty()) << agent.Log();
+  Child work = Child::Start({kBin + "/src/agent/agent_workload_fp", "cpu", "3"}, dir + "/queue-work.log");
+  const pid_t work_pid = work.pid;
+  ASSERT_EQ(work.Wait(), 0) << work.Log();
+  // Wait until the agent has queued the workload's last interval (nothing listens yet).
+  httplib::Client mcli("127.0.0.1", std::stoi(metrics_port));
+  double queued = -1;
+  for (int i = 0; i < 100; ++i) {
+    auto r = mcli.Get("/metrics");
+    if (r && r->status == 200) queued = Metric(r->body, "hearth_agent_export_queue_profiles");
+    if (queued > 0 && i >= 20) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_GT(queued, 0) << agent.Log();
+  agent.Kill(SIGKILL);
+  agent.Wait();
+
+  Child server = Child::Start({kBin + "/hearth", "server", "--data", dir + "/queue-data", "--http-addr",
+                               fmt::format("127.0.0.1:{}", port), "--grpc-addr", "127.0.0.1:0",
+                               "--no-otlp-http"},
+                              dir + "/queue-server.log");
+  ASSERT_FALSE(WaitLog(server, "http :([0-9]+)", 30).empty()) << server.Log();
+  Child again = start_agent(dir + "/queue-agent2.log");
+  EXPECT_FALSE(WaitLog(again, "([0-9]+ queued profiles from before the restart)", 30).empty())
+      << again.Log();
+  const std::string selector = fmt::format("{{pid=\"{}\", host=\"e2e-queue\"}}", work_pid);
+  int64_t chains = 0;
+  for (int i = 0; i < 30 && chains < 300'000'000; ++i) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    chains = Sum(Query(port, selector), "main;run_cpu;");
+  }
+  // Up to 3 s of CPU at 99 Hz (less on a loaded machine): 30 samples at the least.
+  EXPECT_GE(chains, 300'000'000) << again.Log();
+  again.Kill(SIGTERM);
+  EXPECT_EQ(again.Wait(), 0) << again.Log();
   server.Kill(SIGTERM);
   server.Wait();
 }

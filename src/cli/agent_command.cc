@@ -6,21 +6,23 @@
 #include <yaml-cpp/yaml.h>
 
 #include <atomic>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "agent/agent.h"
+#include "base/env.h"
 #include "base/file.h"
 #include "base/fmt.h"
 #include "base/quantity.h"
 #include "base/relabel.h"
 #include "base/strings.h"
 #include "base/yaml_config.h"
-#include "cli/agent_export.h"
 #include "export/otlp_grpc_exporter.h"
 #include "export/otlp_http_exporter.h"
 #include "export/pyroscope_exporter.h"
+#include "export/queued_exporter.h"
 
 namespace hearth::cli {
 namespace {
@@ -35,6 +37,7 @@ struct AgentFlags {
   std::string metrics_addr;
   std::string tenant;
   std::string duration;  // run this long, then exit (tests, benchmarks)
+  std::string queue_dir;
   std::vector<std::string> labels;
   bool off_cpu = false;
   std::string off_cpu_percent;
@@ -56,6 +59,8 @@ struct AgentConfig {
   int64_t off_cpu_min_ns = 1'000'000;
   agent::LabelSet external_labels;
   std::vector<RelabelRule> relabel_configs;
+  std::string queue_dir;  // "": the export queue is in memory
+  uint64_t max_queue_bytes = uint64_t{16} << 20;
 };
 
 int Fail(const absl::Status& s) {
@@ -92,7 +97,8 @@ absl::StatusOr<AgentConfig> LoadConfig(const AgentFlags& f) {
     absl::Status s = yaml::ParseYamlConfig(*text, "", [&](const YAML::Node& root) {
       if (root.IsNull()) return;
       yaml::CheckKeys(root, "", {"server", "protocol", "tenant", "frequency", "interval", "node",
-                                 "metrics_addr", "off_cpu", "external_labels", "relabel_configs"});
+                                 "metrics_addr", "off_cpu", "external_labels", "relabel_configs",
+                                 "queue_dir", "max_queue_bytes"});
       if (root["server"]) c.server = yaml::Scalar(root["server"], "server");
       if (root["protocol"]) c.protocol = yaml::Scalar(root["protocol"], "protocol");
       if (root["tenant"]) c.tenant = yaml::Scalar(root["tenant"], "tenant");
@@ -100,6 +106,8 @@ absl::StatusOr<AgentConfig> LoadConfig(const AgentFlags& f) {
       if (root["interval"]) interval = yaml::Scalar(root["interval"], "interval");
       if (root["node"]) c.node = yaml::Scalar(root["node"], "node");
       if (root["metrics_addr"]) c.metrics_addr = yaml::Scalar(root["metrics_addr"], "metrics_addr");
+      if (root["queue_dir"]) c.queue_dir = yaml::Scalar(root["queue_dir"], "queue_dir");
+      if (root["max_queue_bytes"]) c.max_queue_bytes = yaml::Bytes(root["max_queue_bytes"], "max_queue_bytes");
       if (const YAML::Node o = root["off_cpu"]) {
         yaml::CheckKeys(o, "off_cpu", {"enabled", "sample_percent", "min_duration"});
         if (o["enabled"]) c.off_cpu = yaml::Bool(o["enabled"], "off_cpu.enabled");
@@ -127,6 +135,7 @@ absl::StatusOr<AgentConfig> LoadConfig(const AgentFlags& f) {
   if (!f.tenant.empty()) c.tenant = f.tenant;
   if (!f.node.empty()) c.node = f.node;
   if (!f.metrics_addr.empty()) c.metrics_addr = f.metrics_addr;
+  if (!f.queue_dir.empty()) c.queue_dir = f.queue_dir;
   if (f.off_cpu) c.off_cpu = true;
   if (!f.frequency.empty()) freq = f.frequency;
   if (!f.interval.empty()) interval = f.interval;
@@ -201,8 +210,9 @@ void SelfUsage(double* cpu_seconds, int64_t* max_rss_bytes, int64_t* rss_bytes) 
   if (statm >> size >> resident) *rss_bytes = resident * sysconf(_SC_PAGESIZE);
 }
 
-std::string Metrics(const agent::Agent& a, const AgentOutbox& out) {
+std::string Metrics(const agent::Agent& a, const exporter::QueuedExporter& out) {
   agent::AgentStats s = a.stats();
+  const exporter::QueuedExporterStats e = out.stats();
   double cpu = 0;
   int64_t max_rss = 0, rss = 0;
   SelfUsage(&cpu, &max_rss, &rss);
@@ -239,11 +249,18 @@ std::string Metrics(const agent::Agent& a, const AgentOutbox& out) {
           s.process_read_errors);
   counter("hearth_agent_symbolize_errors_total", "Profiles that could not be symbolized.", s.symbolize_errors);
   counter("hearth_agent_profiles_total", "Profiles assembled.", s.profiles);
-  counter("hearth_agent_exported_profiles_total", "Profiles the receiver accepted.", out.exported_profiles());
-  counter("hearth_agent_export_errors_total", "Failed export attempts.", out.export_errors());
-  counter("hearth_agent_dropped_profiles_total", "Profiles dropped (queue full or refused).",
-          out.dropped_profiles());
-  gauge("hearth_agent_export_queue_batches", "Batches waiting to be exported.", static_cast<double>(out.queued()));
+  counter("hearth_agent_exported_profiles_total", "Profiles the receiver accepted.", e.exported_profiles);
+  m += "# HELP hearth_agent_export_failed_profiles_total Profiles not exported (queue_full, "
+       "permanent, rejected: dropped) or whose sending failed and is retried (retryable, per "
+       "attempt), by reason.\n# TYPE hearth_agent_export_failed_profiles_total counter\n";
+  for (const char* reason : {"queue_full", "queue_error", "retryable", "permanent", "rejected", "damaged"}) {
+    auto it = e.failed_profiles.find(reason);
+    m += fmt::format("hearth_agent_export_failed_profiles_total{{reason=\"{}\"}} {}\n", reason,
+                     it == e.failed_profiles.end() ? 0 : it->second);
+  }
+  gauge("hearth_agent_export_queue_profiles", "Profiles waiting to be exported.",
+        static_cast<double>(e.queue_profiles));
+  gauge("hearth_agent_export_queue_bytes", "Bytes waiting to be exported.", static_cast<double>(e.queue_bytes));
   gauge("hearth_agent_processes", "Processes the agent holds metadata for.", static_cast<double>(s.processes));
   m += fmt::format(
       "# HELP hearth_agent_cpu_seconds_total CPU time of the agent itself (user + system).\n"
@@ -284,9 +301,21 @@ int RunAgent(const AgentFlags& f) {
 
   auto exp = MakeExporter(c);
   if (!exp.ok()) return Fail(exp.status());
-  exporter::BackoffOptions backoff;
-  backoff.max_elapsed_ns = 60'000'000'000;
-  AgentOutbox outbox(std::move(*exp), /*max_batches=*/64, backoff);
+  // One interval's profiles are one batch, sent at once; retried with backoff while the
+  // receiver is down, until the queue is full (then new profiles are dropped, counted).
+  const std::unique_ptr<Env> env = NewPosixEnv();
+  exporter::QueuedExporterOptions qo;
+  qo.name = "agent";
+  qo.env = env.get();
+  qo.queue_dir = c.queue_dir;
+  qo.max_queue_bytes = c.max_queue_bytes;
+  qo.max_delay_ns = 0;
+  qo.max_batch_profiles = 1000;
+  qo.log = [](std::string_view m) { fmt::print(stderr, "hearth agent: export: {}\n", m); };
+  auto queued = exporter::QueuedExporter::Open(std::move(*exp), std::move(qo));
+  if (!queued.ok()) return Fail(queued.status());
+  exporter::QueuedExporter& outbox = **queued;
+  outbox.Start();
 
   const std::string tenant = c.tenant;
   auto sink = [&outbox, tenant](std::vector<agent::AgentProfile> profiles) {
@@ -295,7 +324,8 @@ int RunAgent(const AgentFlags& f) {
     for (agent::AgentProfile& p : profiles) {
       batch.items.push_back({std::move(p.labels), std::move(p.profile)});
     }
-    outbox.Push(std::move(batch));
+    // A refusal (queue full) is counted in the exporter's stats and on /metrics.
+    (void)outbox.Enqueue(batch);
   };
   auto a = agent::Agent::Open(std::move(o), sink);
   if (!a.ok()) return Fail(a.status());
@@ -358,10 +388,11 @@ int RunAgent(const AgentFlags& f) {
   int64_t max_rss = 0, rss = 0;
   SelfUsage(&cpu, &max_rss, &rss);
   agent::AgentStats st = agent.stats();
+  const exporter::QueuedExporterStats es = outbox.stats();
   fmt::print(stderr,
-             "hearth agent: stopped; samples {}, profiles {}, exported {}, export errors {}, "
+             "hearth agent: stopped; samples {}, profiles {}, exported {}, still queued {}, "
              "cpu {:.3f} s, peak rss {} MiB\n",
-             st.kernel.samples, st.profiles, outbox.exported_profiles(), outbox.export_errors(), cpu,
+             st.kernel.samples, st.profiles, es.exported_profiles, es.queue_profiles, cpu,
              max_rss >> 20);
   if (!run.ok()) return Fail(run);
   return 0;
@@ -388,6 +419,8 @@ void AddAgentCommand(CLI::App& app, int* exit_code) {
                   "Percentage of blocking switches timed (default 10)");
   cmd->add_option("--off-cpu-min", f->off_cpu_min, "Ignore blocked intervals shorter than this (default 1ms)");
   cmd->add_option("--duration", f->duration, "Stop after this long (default: until SIGTERM)");
+  cmd->add_option("--queue-dir", f->queue_dir,
+                  "Keep the export queue on disk here, so a restart loses nothing (default: in memory)");
   cmd->callback([f, exit_code] { *exit_code = RunAgent(*f); });
 }
 

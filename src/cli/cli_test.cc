@@ -262,7 +262,8 @@ TEST(CliTest, AgentConfigFileErrorsNameTheKey) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"server: http://x\nfrequncy: 19\n",
        "unknown key \"frequncy\" (known: server, protocol, tenant, frequency, interval, node, "
-       "metrics_addr, off_cpu, external_labels, relabel_configs)"},
+       "metrics_addr, off_cpu, external_labels, relabel_configs, queue_dir, max_queue_bytes)"},
+      {"max_queue_bytes: lots\n", "max_queue_bytes: "},
       {"frequency: 5000\n", "frequency: \"5000\" is not a number in 1..1000"},
       {"interval: 10 seconds\n", "interval: bad duration \"10 seconds\""},
       {"off_cpu: {enabled: yes please}\n", "off_cpu.enabled: expected true or false, got \"yes please\""},

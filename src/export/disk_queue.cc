@@ -38,11 +38,11 @@ bool ParseSegmentName(std::string_view name, uint64_t* first_seq) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<DiskQueue>> DiskQueue::Open(DiskQueueOptions options) {
-  if (options.env == nullptr || options.dir.empty()) {
-    return absl::InvalidArgumentError("disk queue: an env and a directory are required");
+  if (options.env == nullptr && !options.dir.empty()) {
+    return absl::InvalidArgumentError("disk queue: a directory needs an env");
   }
   std::unique_ptr<DiskQueue> q(new DiskQueue(std::move(options)));
-  HEARTH_RETURN_IF_ERROR(q->Replay());
+  if (!q->in_memory()) HEARTH_RETURN_IF_ERROR(q->Replay());
   return q;
 }
 
@@ -191,7 +191,16 @@ absl::Status DiskQueue::Append(std::string_view payload, uint32_t weight, int64_
     if (pending_bytes_ + size > options_.max_bytes) {
       return absl::ResourceExhaustedError(
           fmt::format("queue {} is full: {} bytes pending, {} more would pass its bound of {}",
-                      options_.dir, pending_bytes_, size, options_.max_bytes));
+                      in_memory() ? "(in memory)" : options_.dir, pending_bytes_, size,
+                      options_.max_bytes));
+    }
+    if (in_memory()) {
+      const uint64_t seq = next_seq_++;
+      in_memory_.emplace(seq, payload);
+      pending_.push_back({seq, weight, stamp, 0, 0, static_cast<uint32_t>(payload.size())});
+      pending_bytes_ += size;
+      pending_weight_ += weight;
+      return absl::OkStatus();
     }
   }
   if (active_ == nullptr || active_->Size() >= options_.segment_bytes) {
@@ -236,6 +245,13 @@ absl::StatusOr<std::string> DiskQueue::Read(const RecordInfo& record) {
   RandomAccessFile* file = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (in_memory()) {
+      auto it = in_memory_.find(record.seq);
+      if (it == in_memory_.end()) {
+        return absl::NotFoundError(fmt::format("record {} is no longer queued", record.seq));
+      }
+      return it->second;
+    }
     auto it = segments_.find(record.segment);
     if (it == segments_.end() || record.seq <= acked_seq_) {
       return absl::NotFoundError(fmt::format("record {} is no longer queued", record.seq));
@@ -271,6 +287,10 @@ absl::Status DiskQueue::Ack(uint64_t seq) {
       pending_.pop_front();
     }
     acked_seq_ = seq;
+    if (in_memory()) {
+      in_memory_.erase(in_memory_.begin(), in_memory_.upper_bound(seq));
+      return absl::OkStatus();
+    }
   }
   HEARTH_RETURN_IF_ERROR(WriteFileDurably(
       options_.env, fmt::format("{}/{}", options_.dir, kAckedFile), std::to_string(seq) + "\n"));

@@ -22,6 +22,9 @@
 // seq ever appended; pending = the records after ACKED, in order; pending_bytes counts their
 // encoded size, and Append refuses a record that would take it past max_bytes.
 //
+// Without a directory the queue keeps its records in memory, with the same bound and
+// interface and no durability (the agent's default: a restart loses what was queued).
+//
 // Thread-safe: Append may run on many threads (one at a time writes), Head/Read/Ack on one
 // consumer thread.
 
@@ -41,7 +44,7 @@ namespace hearth::exporter {
 
 struct DiskQueueOptions {
   Env* env = nullptr;
-  std::string dir;
+  std::string dir;  // "": in memory
   uint64_t max_bytes = uint64_t{1} << 30;      // pending records, encoded
   uint64_t segment_bytes = uint64_t{8} << 20;  // start a new segment past this size
   size_t max_record_bytes = size_t{256} << 20;
@@ -91,6 +94,7 @@ class DiskQueue {
   };
 
   explicit DiskQueue(DiskQueueOptions options) : options_(std::move(options)) {}
+  bool in_memory() const { return options_.dir.empty(); }
   absl::Status Replay();
   absl::Status ReplaySegment(uint64_t first_seq, uint64_t acked, uint64_t* next_expected);
   std::string SegmentPath(uint64_t first_seq) const;
@@ -107,6 +111,7 @@ class DiskQueue {
 
   mutable std::mutex mu_;
   std::deque<RecordInfo> pending_;
+  std::map<uint64_t, std::string> in_memory_;  // payloads by seq, without a directory
   std::map<uint64_t, Segment> segments_;  // by first seq
   uint64_t next_seq_ = 1;
   uint64_t acked_seq_ = 0;

@@ -153,6 +153,28 @@ TEST_F(DiskQueueTest, RefusesRecordsPastItsBound) {
   EXPECT_EQ(q->pending_bytes(), 3 * record);
 }
 
+TEST_F(DiskQueueTest, WithoutADirectoryItQueuesInMemoryWithTheSameRules) {
+  DiskQueueOptions o;
+  o.max_bytes = 2 * (DiskQueue::kHeaderBytes + 3);
+  auto q = DiskQueue::Open(o);
+  ASSERT_TRUE(q.ok()) << q.status();
+  ASSERT_TRUE((*q)->Append("one", 1, 11).ok());
+  ASSERT_TRUE((*q)->Append("two", 2, 22).ok());
+  absl::Status full = (*q)->Append("six", 6);
+  EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(full.message(),
+            "queue (in memory) is full: 46 bytes pending, 23 more would pass its bound of 46");
+  auto head = (*q)->Head(10);
+  ASSERT_EQ(head.size(), 2u);
+  EXPECT_EQ(head[1].stamp, 22);
+  EXPECT_EQ(Payloads(**q), (std::vector<std::string>{"one", "two"}));
+  ASSERT_TRUE((*q)->Ack(1).ok());
+  EXPECT_EQ(Payloads(**q), (std::vector<std::string>{"two"}));
+  EXPECT_EQ((*q)->Read(head[0]).status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE((*q)->Append("six", 6).ok());
+  EXPECT_EQ((*q)->pending_weight(), 8u);
+}
+
 TEST_F(DiskQueueTest, SegmentsRollAndGoOnceAcknowledged) {
   auto q = Open(/*max_bytes=*/1 << 20, /*segment_bytes=*/100);
   const std::string payload(60, 's');

@@ -82,7 +82,11 @@ void QueuedExporter::Shutdown(int64_t timeout_ns) {
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   const uint64_t left = queue_->pending_weight();
-  if (left > 0) Log(fmt::format("stopped with {} profiles queued on disk", left));
+  if (left > 0) {
+    Log(options_.queue_dir.empty()
+            ? fmt::format("stopped with {} profiles unsent (the queue is in memory: they are lost)", left)
+            : fmt::format("stopped with {} profiles queued on disk", left));
+  }
 }
 
 void QueuedExporter::Log(std::string_view message) const {

@@ -17,7 +17,8 @@
 // * A permanent failure (400, 401, 413, gRPC INVALID_ARGUMENT ...) drops the batch with a
 //   logged error: sending the same bytes again would fail the same way.
 // * Records survive a restart: Open replays the queue directory, and replayed records are
-//   sent at once.
+//   sent at once. Without a queue directory the queue is in memory (same bound and rules,
+//   nothing survives a restart; the agent's default).
 // * Shutdown sends what it can until its deadline, then leaves the rest on disk.
 //
 // Delivery is at least once. Duplicates need a crash or a failed disk write at the wrong
@@ -47,7 +48,7 @@ namespace hearth::exporter {
 struct QueuedExporterOptions {
   std::string name = "exporter";  // in logs
   Env* env = nullptr;
-  std::string queue_dir;
+  std::string queue_dir;  // "": in memory
   uint64_t max_queue_bytes = uint64_t{1} << 30;
   uint64_t segment_bytes = uint64_t{8} << 20;
   size_t max_batch_profiles = 100;
