@@ -78,9 +78,9 @@ TEST(FinalLabelsTest, RelabelsFromMetaInputsThenDropsThem) {
   EXPECT_FALSE(FinalLabels(four, *rules).has_value());
   // Config errors name the rule.
   EXPECT_EQ(std::string(
-                ParseRelabelConfigs("- {action: hashmod}", "relabel_configs").status().message()),
-            "config: relabel_configs[0].action: unknown action \"hashmod\" (replace, keep, drop, "
-            "labelmap, labeldrop, labelkeep, lowercase, uppercase)");
+                ParseRelabelConfigs("- {action: hashmode}", "relabel_configs").status().message()),
+            "config: relabel_configs[0].action: unknown action \"hashmode\" (replace, keep, drop, "
+            "labelmap, labeldrop, labelkeep, lowercase, uppercase, hashmod, keepequal, dropequal)");
 }
 
 }  // namespace

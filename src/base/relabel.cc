@@ -3,9 +3,11 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 #include "base/fmt.h"
+#include "base/md5.h"
 #include "base/strings.h"
 
 namespace hearth {
@@ -69,9 +71,12 @@ absl::StatusOr<RelabelAction> ParseRelabelAction(std::string_view name) {
   if (n == "labelkeep") return RelabelAction::kLabelKeep;
   if (n == "lowercase") return RelabelAction::kLowercase;
   if (n == "uppercase") return RelabelAction::kUppercase;
+  if (n == "hashmod") return RelabelAction::kHashMod;
+  if (n == "keepequal") return RelabelAction::kKeepEqual;
+  if (n == "dropequal") return RelabelAction::kDropEqual;
   return absl::InvalidArgumentError(fmt::format(
       "unknown action \"{}\" (replace, keep, drop, labelmap, labeldrop, labelkeep, lowercase, "
-      "uppercase)",
+      "uppercase, hashmod, keepequal, dropequal)",
       name));
 }
 
@@ -84,16 +89,28 @@ absl::Status RelabelRule::Compile() {
         fmt::format("regex: bad regular expression \"{}\": {}", regex, re->error()));
   }
   compiled = std::move(re);
-  const bool needs_target = action == RelabelAction::kReplace ||
-                            action == RelabelAction::kLowercase ||
-                            action == RelabelAction::kUppercase;
-  if (needs_target && target_label.empty()) {
+  // Actions whose target is a plain label name (replace's may hold $1-style references).
+  const bool plain_target =
+      action == RelabelAction::kLowercase || action == RelabelAction::kUppercase ||
+      action == RelabelAction::kHashMod || action == RelabelAction::kKeepEqual ||
+      action == RelabelAction::kDropEqual;
+  if ((plain_target || action == RelabelAction::kReplace) && target_label.empty()) {
     return absl::InvalidArgumentError("target_label: required for this action");
   }
-  if ((action == RelabelAction::kLowercase || action == RelabelAction::kUppercase) &&
-      !IsValidLabelName(target_label)) {
+  if (plain_target && !IsValidLabelName(target_label)) {
     return absl::InvalidArgumentError(
         fmt::format("target_label: \"{}\" is not a valid label name", target_label));
+  }
+  if (action == RelabelAction::kHashMod && modulus == 0) {
+    return absl::InvalidArgumentError("modulus: hashmod needs a modulus of at least 1");
+  }
+  if (action != RelabelAction::kHashMod && modulus != 0) {
+    return absl::InvalidArgumentError("modulus: only hashmod takes a modulus");
+  }
+  if ((action == RelabelAction::kKeepEqual || action == RelabelAction::kDropEqual) &&
+      (regex != "(.*)" || replacement != "$1" || separator != ";")) {
+    return absl::InvalidArgumentError(
+        "keepequal and dropequal take only source_labels and target_label");
   }
   if ((action == RelabelAction::kLabelDrop || action == RelabelAction::kLabelKeep) &&
       (!source_labels.empty() || !target_label.empty())) {
@@ -190,6 +207,19 @@ bool Relabel(const std::vector<RelabelRule>& rules, LabelVec* labels) {
         }
         Set(labels, r.target_label, std::move(value));
         break;
+      case RelabelAction::kHashMod: {
+        const std::array<uint8_t, 16> h = Md5(value);
+        uint64_t low = 0;
+        for (int i = 8; i < 16; ++i) low = low << 8 | h[i];
+        Set(labels, r.target_label, std::to_string(low % r.modulus));
+        break;
+      }
+      case RelabelAction::kKeepEqual:
+        if (value != Get(*labels, r.target_label)) return false;
+        break;
+      case RelabelAction::kDropEqual:
+        if (value == Get(*labels, r.target_label)) return false;
+        break;
       case RelabelAction::kLabelMap: {
         LabelVec add;
         for (const auto& [k, v] : *labels) {
@@ -219,7 +249,8 @@ bool Relabel(const std::vector<RelabelRule>& rules, LabelVec* labels) {
 RelabelRule ReadRelabelConfig(const YAML::Node& n, const std::string& where) {
   using yaml::Scalar;
   yaml::CheckKeys(n, where,
-                  {"source_labels", "separator", "regex", "target_label", "replacement", "action"});
+                  {"source_labels", "separator", "regex", "target_label", "replacement", "action",
+                   "modulus"});
   RelabelRule r;
   if (n["source_labels"]) {
     r.source_labels = yaml::StringList(n["source_labels"], where + ".source_labels");
@@ -228,6 +259,12 @@ RelabelRule ReadRelabelConfig(const YAML::Node& n, const std::string& where) {
   if (n["regex"]) r.regex = Scalar(n["regex"], where + ".regex");
   if (n["target_label"]) r.target_label = Scalar(n["target_label"], where + ".target_label");
   if (n["replacement"]) r.replacement = Scalar(n["replacement"], where + ".replacement");
+  if (n["modulus"]) {
+    const std::string m = Scalar(n["modulus"], where + ".modulus");
+    if (!ParseInt(m, &r.modulus)) {
+      throw yaml::ConfigError{fmt::format("{}.modulus: \"{}\" is not a whole number", where, m)};
+    }
+  }
   if (n["action"]) {
     auto a = ParseRelabelAction(Scalar(n["action"], where + ".action"));
     if (!a.ok()) throw yaml::ConfigError{fmt::format("{}.action: {}", where, a.status().message())};
@@ -239,16 +276,21 @@ RelabelRule ReadRelabelConfig(const YAML::Node& n, const std::string& where) {
   return r;
 }
 
+std::vector<RelabelRule> ReadRelabelConfigs(const YAML::Node& n, const std::string& where) {
+  std::vector<RelabelRule> rules;
+  if (!n || n.IsNull()) return rules;
+  if (!n.IsSequence()) throw yaml::ConfigError{where + ": expected a list of rules"};
+  for (size_t i = 0; i < n.size(); ++i) {
+    rules.push_back(ReadRelabelConfig(n[i], fmt::format("{}[{}]", where, i)));
+  }
+  return rules;
+}
+
 absl::StatusOr<std::vector<RelabelRule>> ParseRelabelConfigs(std::string_view yaml_sequence,
                                                              std::string_view section) {
   std::vector<RelabelRule> rules;
-  const std::string where(section);
   absl::Status s = yaml::ParseYamlConfig(yaml_sequence, section, [&](const YAML::Node& root) {
-    if (!root || root.IsNull()) return;
-    if (!root.IsSequence()) throw yaml::ConfigError{where + ": expected a list of rules"};
-    for (size_t i = 0; i < root.size(); ++i) {
-      rules.push_back(ReadRelabelConfig(root[i], fmt::format("{}[{}]", where, i)));
-    }
+    rules = ReadRelabelConfigs(root, std::string(section));
   });
   if (!s.ok()) return s;
   return rules;

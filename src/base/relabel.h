@@ -10,10 +10,14 @@
 //   labelmap  every label whose *name* matches: copy its value to the name replacement gives
 //   labeldrop / labelkeep  remove labels whose name matches / does not match
 //   lowercase / uppercase  target_label = value in lower / upper case
+//   hashmod   target_label = (last 8 bytes of MD5(value), big endian) % modulus: shards
+//             targets across scrapers, same numbers as Prometheus
+//   keepequal / dropequal  keep only / drop targets whose value equals target_label's
 //
 // Expansion follows Go's regexp.Expand: $1, ${1}, $name, ${name}, $$ for '$'; a group that
 // does not exist expands to "".
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,7 +41,10 @@ enum class RelabelAction {
   kLabelDrop,
   kLabelKeep,
   kLowercase,
-  kUppercase
+  kUppercase,
+  kHashMod,
+  kKeepEqual,
+  kDropEqual
 };
 
 struct RelabelRule {
@@ -47,6 +54,7 @@ struct RelabelRule {
   std::string target_label;
   std::string replacement = "$1";
   RelabelAction action = RelabelAction::kReplace;
+  uint64_t modulus = 0;  // hashmod
   std::shared_ptr<const re2::RE2> compiled;  // set by Compile
 
   // Checks the fields for the action and compiles the regex; errors say which field.
@@ -70,6 +78,8 @@ bool IsValidLabelName(std::string_view name);
 // One relabel_config mapping, compiled; throws yaml::ConfigError naming `where` (for readers
 // of bigger config files, inside yaml::ParseYamlConfig).
 RelabelRule ReadRelabelConfig(const YAML::Node& n, const std::string& where);
+// A sequence of them (null: none), `where` naming the list ("scrape_configs[0].relabel_configs").
+std::vector<RelabelRule> ReadRelabelConfigs(const YAML::Node& n, const std::string& where);
 // A YAML sequence of relabel_config mappings (e.g. a `relabel_configs:` section handed over
 // as its own text); "" or null is no rules.
 absl::StatusOr<std::vector<RelabelRule>> ParseRelabelConfigs(std::string_view yaml_sequence,

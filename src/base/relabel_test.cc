@@ -20,6 +20,16 @@ RelabelRule Rule(RelabelAction a, std::vector<std::string> src, std::string rege
   return r;
 }
 
+RelabelRule HashMod(std::vector<std::string> src, std::string target, uint64_t modulus) {
+  RelabelRule r;
+  r.action = RelabelAction::kHashMod;
+  r.source_labels = std::move(src);
+  r.target_label = std::move(target);
+  r.modulus = modulus;
+  EXPECT_TRUE(r.Compile().ok());
+  return r;
+}
+
 struct Case {
   const char* name;
   L input;
@@ -100,6 +110,30 @@ TEST(Relabel, PrometheusSemantics) {
        {Rule(A::kLowercase, {"a"}, "(.*)", "b")},
        true,
        {{"a", "FoO"}, {"b", "foo"}}},
+      // Expected numbers: MD5 (Python's hashlib) of the value, last 8 bytes big endian, mod N;
+      // the first is also Prometheus's own test case.
+      {"hashmod",
+       {{"a", "foo"}, {"b", "bar"}, {"c", "baz"}},
+       {HashMod({"c"}, "d", 1000), HashMod({"a", "b"}, "shard", 3)},
+       true,
+       {{"a", "foo"}, {"b", "bar"}, {"c", "baz"}, {"d", "976"}, {"shard", "0"}}},
+      {"hashmod then keep: this scraper's shard only",
+       {{"__address__", "10.0.0.1:6060"}},
+       {HashMod({"__address__"}, "__tmp_hash", 3), Rule(A::kKeep, {"__tmp_hash"}, "1")},
+       true,
+       {{"__address__", "10.0.0.1:6060"}, {"__tmp_hash", "1"}}},
+      {"keepequal keeps equal values",
+       {{"a", "x"}, {"b", "x"}},
+       {Rule(A::kKeepEqual, {"a"}, "(.*)", "b")},
+       true,
+       {{"a", "x"}, {"b", "x"}}},
+      {"keepequal drops different values", {{"a", "x"}, {"b", "y"}}, {Rule(A::kKeepEqual, {"a"}, "(.*)", "b")}, false, {}},
+      {"dropequal drops equal values", {{"a", "x"}, {"b", "x"}}, {Rule(A::kDropEqual, {"a"}, "(.*)", "b")}, false, {}},
+      {"dropequal keeps a missing target when the value is not empty",
+       {{"a", "x"}},
+       {Rule(A::kDropEqual, {"a"}, "(.*)", "b")},
+       true,
+       {{"a", "x"}}},
       {"rules apply in order",
        {{"a", "foo"}},
        {Rule(A::kReplace, {"a"}, "(.*)", "b", "$1-2"), Rule(A::kKeep, {"b"}, "foo-2")},
@@ -127,6 +161,30 @@ TEST(Relabel, CompileErrors) {
   d.source_labels = {"a"};
   EXPECT_FALSE(d.Compile().ok());
   EXPECT_FALSE(ParseRelabelAction("hashmodx").ok());
+  RelabelRule h;
+  h.action = RelabelAction::kHashMod;
+  h.target_label = "shard";
+  EXPECT_EQ(h.Compile().message(), "modulus: hashmod needs a modulus of at least 1");
+  h.target_label = "$1";
+  h.modulus = 2;
+  EXPECT_EQ(h.Compile().message(), "target_label: \"$1\" is not a valid label name");
+  RelabelRule k;
+  k.action = RelabelAction::kKeepEqual;
+  k.target_label = "b";
+  k.regex = "x";
+  EXPECT_EQ(k.Compile().message(), "keepequal and dropequal take only source_labels and target_label");
+  RelabelRule m;
+  m.action = RelabelAction::kDrop;
+  m.modulus = 4;
+  EXPECT_EQ(m.Compile().message(), "modulus: only hashmod takes a modulus");
+  auto yaml = ParseRelabelConfigs("- {action: hashmod, source_labels: [a], target_label: s, modulus: -1}",
+                                  "relabel_configs");
+  EXPECT_EQ(yaml.status().message(),
+            "config: relabel_configs[0].modulus: \"-1\" is not a whole number");
+  auto ok = ParseRelabelConfigs("- {action: HashMod, source_labels: [a], target_label: s, modulus: 8}",
+                                "relabel_configs");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ((*ok)[0].modulus, 8u);
   EXPECT_EQ(*ParseRelabelAction("LabelMap"), RelabelAction::kLabelMap);
 }
 

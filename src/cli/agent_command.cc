@@ -121,12 +121,7 @@ absl::StatusOr<AgentConfig> LoadConfig(const AgentFlags& f) {
           c.external_labels.emplace_back(name, yaml::Scalar(kv.second, "external_labels." + name));
         }
       }
-      if (const YAML::Node r = root["relabel_configs"]) {
-        if (!r.IsSequence()) throw yaml::ConfigError{"relabel_configs: expected a list"};
-        for (size_t i = 0; i < r.size(); ++i) {
-          c.relabel_configs.push_back(ReadRelabelConfig(r[i], fmt::format("relabel_configs[{}]", i)));
-        }
-      }
+      c.relabel_configs = ReadRelabelConfigs(root["relabel_configs"], "relabel_configs");
     });
     if (!s.ok()) return absl::InvalidArgumentError(fmt::format("{}: {}", f.config, s.message()));
   }

@@ -214,12 +214,7 @@ ScrapeConfig ReadJob(const YAML::Node& n, const std::string& index_where) {
       c.file_sd_configs.push_back(std::move(fc));
     }
   }
-  if (const YAML::Node r = n["relabel_configs"]) {
-    const std::string w = where + ".relabel_configs";
-    if (!r.IsSequence()) Fail(w, "expected a list");
-    for (size_t i = 0; i < r.size(); ++i)
-      c.relabel_configs.push_back(ReadRelabelConfig(r[i], fmt::format("{}[{}]", w, i)));
-  }
+  c.relabel_configs = ReadRelabelConfigs(n["relabel_configs"], where + ".relabel_configs");
   c.profiles = DefaultProfileTypes();
   if (const YAML::Node p = n["profiling_config"]) ReadProfiling(p, where + ".profiling_config", &c);
   for (const ProfileTypeConfig& p : c.profiles) {
