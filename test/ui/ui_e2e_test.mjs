@@ -404,6 +404,26 @@ try {
     await shot('other');
   });
 
+  await step('text typed into the selector before the choices load stays', async () => {
+    // The service and label lists are held back until the text is typed.
+    let release;
+    const held = new Promise((r) => { release = r; });
+    const hold = async (route) => { await held; await route.continue(); };
+    const lists = /\/api\/v1\/(labels|label_values)\?/;
+    await page.route(lists, hold);
+    await page.goto(`${server.url}/?from=now-3h&until=now`);
+    const input = page.locator('[data-testid="selector"]');
+    await input.click();
+    await input.pressSequentially('{region="us"');
+    const services = 'select[data-testid="service"] option[value="checkout"]';
+    assert.equal(await page.locator(services).count(), 0, 'the service list is still held back');
+    release();
+    await page.waitForSelector(services, { state: 'attached' });
+    assert.equal(await input.inputValue(), '{region="us"');
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'selector');
+    await page.unroute(lists, hold);
+  });
+
   await step('the copied CLI command writes the same profile as the download', async () => {
     await server.stop();  // the store is the server's while it runs
     const cmd = cli.replace('--data hearth-data', `--data '${server.dataDir}'`).replace('-o profile.pb.gz', `-o '${server.dir}/cli.pb.gz'`);

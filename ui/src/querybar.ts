@@ -10,13 +10,17 @@ import { cliCommand, matcherValue, mergeParams, selector, setMatcher } from './s
 
 const PRESETS = ['5m', '15m', '1h', '3h', '6h', '12h', '24h', '2d', '7d', '30d'];
 
-function select(testId: string, label: string, options: Array<[string, string]>, value: string,
-                onChange: (v: string) => void): HTMLElement {
-  const s = h('select', { 'data-testid': testId, 'aria-label': label }) as HTMLSelectElement;
-  for (const [v, text] of options) s.append(h('option', { value: v }, text));
+function fill(s: HTMLSelectElement, options: Array<[string, string]>, value: string): void {
+  s.replaceChildren(...options.map(([v, text]) => h('option', { value: v }, text)));
   s.value = value;
+}
+
+function select(testId: string, label: string, options: Array<[string, string]>, value: string,
+                onChange: (v: string) => void): [HTMLElement, HTMLSelectElement] {
+  const s = h('select', { 'data-testid': testId, 'aria-label': label }) as HTMLSelectElement;
+  fill(s, options, value);
   s.addEventListener('change', () => onChange(s.value));
-  return h('label', { class: 'field' }, h('span', {}, label), s);
+  return [h('label', { class: 'field' }, h('span', {}, label), s), s];
 }
 
 function textInput(testId: string, label: string, value: string, placeholder: string): HTMLInputElement {
@@ -47,7 +51,7 @@ export function rangePicker(prefix: string, from: string, until: string,
   const fromIn = textInput(`${prefix}from`, 'From', from, 'now-1h or 2026-11-26T07:00:00Z');
   const untilIn = textInput(`${prefix}until`, 'Until', until, 'now');
   const preset = until === 'now' && PRESETS.includes(from.slice(4)) && from.startsWith('now-') ? from.slice(4) : 'custom';
-  const presets = select(`${prefix}range`, 'Range',
+  const [presets] = select(`${prefix}range`, 'Range',
     [...PRESETS.map((p) => [p, `Last ${p}`] as [string, string]), ['custom', 'Custom']], preset,
     (v) => { if (v !== 'custom') apply(`now-${v}`, 'now'); });
   const go = () => apply(fromIn.value.trim() || 'now-1h', untilIn.value.trim() || 'now');
@@ -64,35 +68,56 @@ export function rangePicker(prefix: string, from: string, until: string,
     h('label', { class: 'field' }, h('span', {}, 'Until'), untilIn), abs);
 }
 
-export function queryBar(app: App, services: string[], labelNames: string[]): HTMLElement {
+export interface QueryBar {
+  el: HTMLElement;
+  /**
+   * The service and group-by choices, which load after the bar is shown: filled in place,
+   * so whatever was typed meanwhile (and the focus) stays.
+   */
+  setChoices(services: string[], labelNames: string[]): void;
+}
+
+export function queryBar(app: App): QueryBar {
   const s = app.state;
   const typeOptions: Array<[string, string]> = app.types.map((t) => [t.id, `${t.name} · ${t.sample_type} (${t.sample_unit})`]);
   if (s.type && !app.types.some((t) => t.id === s.type)) typeOptions.unshift([s.type, s.type]);
-  const type = select('type', 'Profile type', typeOptions, s.type,
+  const [type] = select('type', 'Profile type', typeOptions, s.type,
     (v) => app.update({ type: v, focus: '', fn: '' }, { reload: true, push: true }));
   const current = matcherValue(s.query, 'service_name');
-  const svcOptions: Array<[string, string]> = [['', 'All services'], ...services.map((v) => [v, v] as [string, string])];
-  if (current && !services.includes(current)) svcOptions.push([current, current]);
-  const service = select('service', 'Service', svcOptions, current,
+  const svcOptions = (services: string[]): Array<[string, string]> => {
+    const o: Array<[string, string]> = [['', 'All services'], ...services.map((v) => [v, v] as [string, string])];
+    if (current && !services.includes(current)) o.push([current, current]);
+    return o;
+  };
+  const [service, serviceSelect] = select('service', 'Service', svcOptions([]), current,
     (v) => app.update({ query: setMatcher(s.query, 'service_name', v), focus: '', fn: '' }, { reload: true, push: true }));
 
   const q = textInput('selector', 'Label selector', s.query, '{service_name="api", region=~"eu-.*"}');
   q.classList.add('selector');
   const run = () => app.update({ query: q.value.trim(), focus: '' }, { reload: true, push: true });
   const suggestions = attachAutocomplete(q, labelSource(s.type, s.from, s.until), run);
-  const groupBy = select('group-by', 'Group by', [['', 'none'], ...labelNames.filter((n) => n !== '__name__').map((n) => [n, n] as [string, string])],
+  const groupOptions = (names: string[]): Array<[string, string]> =>
+    [['', 'none'], ...names.filter((n) => n !== '__name__').map((n) => [n, n] as [string, string])];
+  const [groupBy, groupSelect] = select('group-by', 'Group by', groupOptions(s.groupBy ? [s.groupBy] : []),
     s.groupBy, (v) => app.update({ groupBy: v }, { reload: true, push: true }));
   const range = rangePicker('', s.from, s.until, (from, until) => app.update({ from, until, point: '' }, { reload: true, push: true }));
   const limits = ['1024', '8192', '32768', '131072', '1048576'];
   if (!limits.includes(s.maxNodes)) limits.unshift(s.maxNodes);
-  const maxNodes = select('max-nodes', 'Max nodes', limits.map((v) => [v, Number(v).toLocaleString('en')] as [string, string]),
+  const [maxNodes] = select('max-nodes', 'Max nodes', limits.map((v) => [v, Number(v).toLocaleString('en')] as [string, string]),
     s.maxNodes, (v) => app.update({ maxNodes: v }, { reload: true }));
 
-  return h('form', { class: 'querybar', 'data-testid': 'querybar', onsubmit: 'return false' },
+  const el = h('form', { class: 'querybar', 'data-testid': 'querybar', onsubmit: 'return false' },
     type, service,
     h('label', { class: 'field grow' }, h('span', {}, 'Labels'), h('div', { class: 'suggest-wrap' }, q, suggestions)),
     groupBy, range, maxNodes,
     button('Run', run, { class: 'primary', 'data-testid': 'run' }));
+  return {
+    el,
+    setChoices(services, labelNames) {
+      fill(serviceSelect, svcOptions(services), current);
+      fill(groupSelect, groupOptions(labelNames), s.groupBy);
+    },
+  };
 }
 
 /** Download as pprof, copy a `hearth` command, open a comparison. */

@@ -72,11 +72,12 @@ export function renderSingle(app: App, root: HTMLElement, signal: AbortSignal): 
     h('div', { class: 'viewbar' }, tabs, toolbar.el), content);
 
   // Query bar choices (services, label names) load beside the data.
+  const bar = queryBar(app);
+  barHost.replaceChildren(bar.el);
   Promise.all([
     api.labelValues({ name: 'service_name', query: s.type, from: s.from, until: s.until }, signal).then((r) => r.values, () => []),
     api.labels({ query: s.type, from: s.from, until: s.until }, signal).then((r) => r.names, () => []),
-  ]).then(([services, names]) => barHost.replaceChildren(queryBar(app, services, names)), () => {});
-  barHost.replaceChildren(queryBar(app, [], []));
+  ]).then(([services, names]) => bar.setChoices(services, names), () => {});
 
   if (!span) {
     const timeline = new Timeline({
