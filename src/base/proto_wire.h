@@ -231,6 +231,10 @@ class Writer {
   explicit Writer(std::string* out) : out_(out) {}
 
   void RawVarint(uint64_t v) {
+    if (v < 0x80) {  // tags and most indices: one byte
+      out_->push_back(static_cast<char>(v));
+      return;
+    }
     char buf[10];
     int n = 0;
     while (v >= 0x80) {

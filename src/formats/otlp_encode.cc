@@ -367,9 +367,9 @@ class Encoder {
       SampleRefs refs;
       stack_.clear();
       for (uint32_t loc : p.Stack(s)) stack_.push_back(location_index_[loc]);
-      std::string sb;
-      Writer(&sb).PackedVarints(field::kLocationIndices, stack_.begin(), stack_.end());
-      refs.stack = stacks_.Add(sb);
+      entry_.clear();
+      Writer(&entry_).PackedVarints(field::kLocationIndices, stack_.begin(), stack_.end());
+      refs.stack = stacks_.Add(entry_);
       refs.attributes_begin = static_cast<uint32_t>(sample_attributes_.size());
       refs.link = SampleLabels(p.Labels(s));
       refs.num_attributes =
@@ -419,6 +419,7 @@ class Encoder {
   std::vector<int32_t> profile_attributes_;
   // Scratch.
   std::vector<int32_t> indices_, stack_;
+  std::string entry_;
   std::vector<StrId> keys_;
   std::vector<std::string> elements_;
 };
