@@ -18,11 +18,8 @@ ctest --test-dir build --output-on-failure -j "$(nproc)"
 step "sanitizer build (address, undefined)"
 scripts/build.sh asan
 step "tests (asan+ubsan)"
-# Not agent_e2e_test: it checks shares and unwinding switches of a profiler running against
-# live workloads within fixed windows, which an instrumented agent (several times slower)
-# misses; the agent's unit tests and its fuzzer run instrumented, the e2e test in release.
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build-asan --output-on-failure -j "$(nproc)" -E '^agent_e2e_test$'
+  ctest --test-dir build-asan --output-on-failure -j "$(nproc)"
 
 step "fuzzers"
 scripts/build.sh fuzz hearth_fuzzers
