@@ -110,6 +110,7 @@ struct HttpServer::Impl {
     std::string method, path;
     bool prefix;
     HttpHandler handler;
+    HttpBodyErrorHandler body_error;  // null: plain text
   };
   std::vector<Route> routes;
 
@@ -145,13 +146,17 @@ struct HttpServer::Impl {
     r.remote_addr = req.remote_addr;
     for (const auto& [k, v] : req.headers) r.headers.emplace(AsciiLower(k), v);
     ParseQueryString(req.target, &r.params);
+    auto refuse = [&](int status, const std::string& message) {
+      Send(route->body_error ? route->body_error(r, status, message)
+                             : HttpResponse::Text(status, message + "\n"),
+           res);
+    };
     if (reader != nullptr) {
       uint64_t sent = 0;
       (void)ParseInt(std::string_view(req.get_header_value("Content-Length")), &sent);
       if (sent > options.max_body_bytes) {
-        Send(HttpResponse::Text(413, fmt::format("request body of {} bytes is above the limit of {}\n",
-                                                  sent, options.max_body_bytes)),
-             res);
+        refuse(413, fmt::format("request body of {} bytes is above the limit of {}", sent,
+                                options.max_body_bytes));
         return;
       }
       const bool encoded = req.has_header("Content-Encoding");
@@ -205,11 +210,10 @@ struct HttpServer::Impl {
       }
       if (!ok) {
         if (multipart && why.empty()) {
-          Send(HttpResponse::Text(400, "malformed multipart/form-data body\n"), res);
+          refuse(400, "malformed multipart/form-data body");
           return;
         }
-        Send(HttpResponse::Text(413, (why.empty() ? "could not read the request body" : why) + "\n"),
-             res);
+        refuse(413, why.empty() ? "could not read the request body" : why);
         return;
       }
     }
@@ -281,10 +285,12 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Bind(const HttpServerOpt
 
 HttpServer::~HttpServer() { Stop(); }
 
-void HttpServer::Handle(std::string_view method, std::string path, HttpHandler handler) {
+void HttpServer::Handle(std::string_view method, std::string path, HttpHandler handler,
+                        HttpBodyErrorHandler body_error) {
   const bool prefix = !path.empty() && path.back() == '*';
   if (prefix) path.pop_back();
-  impl_->routes.push_back({std::string(method), std::move(path), prefix, std::move(handler)});
+  impl_->routes.push_back(
+      {std::string(method), std::move(path), prefix, std::move(handler), std::move(body_error)});
 }
 
 void HttpServer::Start() {

@@ -58,6 +58,11 @@ struct HttpResponse {
 HttpResponse WithRetryAfter(HttpResponse r, const absl::Status& s);
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+// Shapes the server's own refusals of a request body (413 too large or expanding too much,
+// 400 malformed multipart) for a route whose protocol defines its error bodies (OTLP/HTTP's
+// google.rpc.Status). The request has its headers and parameters, no body.
+using HttpBodyErrorHandler =
+    std::function<HttpResponse(const HttpRequest&, int status, const std::string& message)>;
 
 struct HttpServerOptions {
   std::string host = "0.0.0.0";
@@ -75,7 +80,8 @@ class HttpServer {
   ~HttpServer();
 
   // Routes: exact paths, or prefixes ending in '*' ("/static/*"). Register before Start.
-  void Handle(std::string_view method, std::string path, HttpHandler handler);
+  void Handle(std::string_view method, std::string path, HttpHandler handler,
+              HttpBodyErrorHandler body_error = nullptr);
   // Serves in a background thread.
   void Start();
   // Stops accepting, lets in-flight requests finish, joins the thread.

@@ -208,22 +208,45 @@ absl::StatusOr<std::string> HandleOtlpExport(const ServerParts& parts, const Cal
   return Accepted(parts, ctx.tenant, decoded->refused, encoding);
 }
 
-HttpResponse HandleOtlpHttp(const ServerParts& parts, const HttpRequest& req) {
-  const std::string media = MediaType(req.Header("content-type"));
-  const bool json = media == "application/json";
-  const bool proto = media == "application/x-protobuf" || media == "application/protobuf";
-  const Encoding encoding = json ? Encoding::kJson : Encoding::kProto;
-  auto respond = [&](int status, std::string body) {
+// How an OTLP/HTTP response is written: in the request's content type, protobuf when it had
+// neither.
+struct OtlpHttpReply {
+  explicit OtlpHttpReply(const HttpRequest& req)
+      : media(MediaType(req.Header("content-type"))),
+        json(media == "application/json"),
+        proto(media == "application/x-protobuf" || media == "application/protobuf"),
+        encoding(json ? Encoding::kJson : Encoding::kProto) {}
+  HttpResponse Respond(int status, std::string body) const {
     HttpResponse r;
     r.status = status;
-    // The response has the request's content type (OTLP/HTTP); protobuf when it had none.
     r.content_type = json || proto ? media : "application/x-protobuf";
     r.body = std::move(body);
     return r;
-  };
-  auto error = [&](int status, const absl::Status& s) {
-    return respond(status, StatusBody(s, encoding));
-  };
+  }
+  HttpResponse Error(int status, const absl::Status& s) const {
+    return Respond(status, StatusBody(s, encoding));
+  }
+  const std::string media;
+  const bool json, proto;
+  const Encoding encoding;
+};
+
+// The HTTP layer's refusals of the body (before the handler runs), as google.rpc.Status and
+// counted like the handler's own.
+HttpResponse OtlpBodyError(const ServerParts& parts, const HttpRequest& req, int status,
+                           const std::string& message) {
+  const absl::Status s = status == 413 ? absl::ResourceExhaustedError(message)
+                                       : absl::InvalidArgumentError(message);
+  auto tenant = TenantOf(parts, req);
+  if (tenant.ok()) (void)parts.ingest->Reject(*tenant, kApi, "body_too_large", s);
+  return OtlpHttpReply(req).Error(status, s);
+}
+
+HttpResponse HandleOtlpHttp(const ServerParts& parts, const HttpRequest& req) {
+  const OtlpHttpReply reply(req);
+  const Encoding encoding = reply.encoding;
+  auto respond = [&](int status, std::string body) { return reply.Respond(status, std::move(body)); };
+  auto error = [&](int status, const absl::Status& s) { return reply.Error(status, s); };
 
   auto tenant = TenantOf(parts, req);
   if (!tenant.ok()) {
@@ -231,7 +254,7 @@ HttpResponse HandleOtlpHttp(const ServerParts& parts, const HttpRequest& req) {
     (void)parts.ingest->Reject("", kApi, "unauthorized", tenant.status());
     return error(HttpStatusFor(tenant.status().code()), tenant.status());
   }
-  if (!json && !proto) {
+  if (!reply.json && !reply.proto) {
     const absl::Status s = parts.ingest->Reject(
         *tenant, kApi, "unsupported_media_type",
         absl::InvalidArgumentError(
@@ -266,8 +289,11 @@ void RegisterOtlpIngest(ServerParts& parts) {
   const ServerParts* p = &parts;
   if (parts.metrics != nullptr) RejectedProfiles(*parts.metrics);
   auto http = [p](const HttpRequest& req) { return HandleOtlpHttp(*p, req); };
+  auto body_error = [p](const HttpRequest& req, int status, const std::string& message) {
+    return OtlpBodyError(*p, req, status, message);
+  };
   for (HttpServer* server : {parts.http, parts.otlp_http}) {
-    if (server != nullptr) server->Handle("POST", std::string(kOtlpHttpPath), http);
+    if (server != nullptr) server->Handle("POST", std::string(kOtlpHttpPath), http, body_error);
   }
   if (parts.rpc != nullptr) {
     RpcRegistry::Method m;

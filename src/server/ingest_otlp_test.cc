@@ -544,12 +544,19 @@ TEST_F(OtlpReceiverTest, HostileInputIsRefusedWithTheDocumentedStatusAndTheServe
   const int64_t now = env_->NowNanos();
   const std::string good = TwoProfiles("survivor", 3, now, /*both_good=*/true).SerializeAsString();
 
-  // A gzip bomb: 32 KiB that would expand to 32 MiB, stopped by the HTTP layer.
+  // A gzip bomb: 32 KiB that would expand to 32 MiB, stopped by the HTTP layer, which
+  // answers in OTLP's terms too (google.rpc.Status in the request's content type).
   const std::string bomb = GzipCompress(std::string(32 << 20, '\0'), 9);
   httplib::Result r =
       PostOtlp(*otlp_, bomb, "application/x-protobuf", {{"Content-Encoding", "gzip"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/x-protobuf");
+  {
+    RpcStatus rs = ParseRpcStatus(r->body);
+    EXPECT_EQ(rs.code, 8);  // RESOURCE_EXHAUSTED
+    EXPECT_EQ(rs.message, "request body expands more than 250x when decoded (gzip)");
+  }
 
   // Over the tenant's max_body_bytes: 413 with a google.rpc.Status in JSON.
   const std::string big_json = Read(storage::testing::FixturePath("otlp/cpuburn.cpu.10s.json"));
