@@ -31,6 +31,7 @@
 #include <thread>
 
 #include "base/fmt.h"
+#include "base/free_port.h"
 #include "base/strings.h"
 #include "scrape/manager.h"
 #include "server/http.h"
@@ -120,17 +121,6 @@ std::string MetricsPage() {
   for (;;) pause();
 }
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 struct Args {
   int targets = 200;
@@ -152,7 +142,7 @@ void RunPrometheus(const Args& a, int port, pid_t targets_pid) {
         t, port);
   }
   std::ofstream(dir + "/prometheus.yml") << cfg;
-  const int web = FreePort();
+  const int web = hearth::FreeLoopbackPort();
   pid_t pid = fork();
   if (pid == 0) {
     freopen((dir + "/prometheus.log").c_str(), "w", stderr);
@@ -214,7 +204,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  const int port = FreePort();
+  const int port = hearth::FreeLoopbackPort();
   pid_t child = fork();
   if (child == 0) ServeTargets(port, a.targets);
   std::this_thread::sleep_for(1s);

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "base/compress.h"
+#include "base/free_port.h"
 #include "fmt/core.h"
 #include "proto/pprof_bench.pb.h"  // generated from bench/proto/pprof_bench.proto
 
@@ -65,19 +66,10 @@ std::string ReadAll(const fs::path& p) {
   return ss.str();
 }
 
-// A port the kernel had free a moment ago (bound to 0, read back, closed).
 int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    Die("no free port");
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
+  const int port = hearth::FreeLoopbackPort();
+  if (port < 0) Die("no free port");
+  return port;
 }
 
 long RssKiB(pid_t pid) {

@@ -5,9 +5,7 @@
 //        │ GET /api/v1/merge?format=folded                  ├ agent_workload_fp   cpu|recurse|syscall|fork
 //        └── checks: hot functions, caller chains,          ├ agent_workload_nofp cpu
 //            shares, kernel frames, forked children         └ goworkload (go build)
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +23,7 @@
 #include <httplib.h>
 
 #include "base/fmt.h"
+#include "base/free_port.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -115,22 +114,6 @@ int64_t Sum(const Folded& f, const std::string& must_contain) {
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// A loopback port nothing listens on (yet).
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  close(fd);
-  return port;
 }
 
 // The value of an unlabelled metric on a /metrics page; -1 if absent.
@@ -397,7 +380,7 @@ TEST_F(AgentE2ETest, ProfilesWorkloadsEndToEnd) {
 // the next agent on the same directory sends them.
 TEST_F(AgentE2ETest, QueuedProfilesSurviveAKill) {
   const std::string dir = *dir_;
-  const int port = FreePort();
+  const int port = hearth::FreeLoopbackPort();
   ASSERT_GT(port, 0);
   const std::string queue = dir + "/queue";
   auto start_agent = [&](const std::string& log) {

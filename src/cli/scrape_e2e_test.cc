@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "base/fmt.h"
+#include "base/free_port.h"
 #include "profile/pprof_codec.h"
 #include "profile/profile.h"
 #include "scrape/test_target.h"
@@ -37,17 +38,6 @@ std::string Slurp(const std::string& path) {
   return ss.str();
 }
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 // A child process with its output in a file; killed (SIGKILL) when destroyed.
 class Process {
@@ -162,7 +152,8 @@ TEST_F(ScrapeE2e, GoProgramsScrapedAndQueriedBack) {
       src, dir_, dir_, bin, dir_);
   ASSERT_EQ(Shell(build), 0) << Slurp(dir_ + "/go_build.log");
 
-  const int cpu_port = FreePort(), leaky_port = FreePort(), cont_port = FreePort();
+  const int cpu_port = hearth::FreeLoopbackPort(), leaky_port = hearth::FreeLoopbackPort(),
+            cont_port = hearth::FreeLoopbackPort();
   Process cpuburn({bin + "/cpuburn", "-addr", fmt::format("127.0.0.1:{}", cpu_port)},
                   dir_ + "/cpuburn.log");
   Process leaky({bin + "/leaky", "-addr", fmt::format("127.0.0.1:{}", leaky_port)},
