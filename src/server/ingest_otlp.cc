@@ -238,7 +238,9 @@ HttpResponse OtlpBodyError(const ServerParts& parts, const HttpRequest& req, int
   const absl::Status s = status == 413 ? absl::ResourceExhaustedError(message)
                                        : absl::InvalidArgumentError(message);
   auto tenant = TenantOf(parts, req);
-  if (tenant.ok()) (void)parts.ingest->Reject(*tenant, kApi, "body_too_large", s);
+  if (tenant.ok()) {
+    (void)parts.ingest->Reject(*tenant, kApi, status == 413 ? "body_too_large" : "invalid_profile", s);
+  }
   return OtlpHttpReply(req).Error(status, s);
 }
 
