@@ -54,7 +54,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Open(AgentOptions options, Sink si
   a->sink_ = std::move(sink);
   a->reader_ = ProcessReader(a->options_.proc_root);
   a->symbolizer_ = std::make_unique<symbolize::LocalSymbolizer>(a->options_.symbols);
-  a->assembler_ = std::make_unique<Assembler>(a->symbolizer_.get(), ProcCodeReader(a->options_.proc_root));
+  a->assembler_ = std::make_unique<Assembler>(a->symbolizer_.get());
   Agent* self = a.get();
   a->dwarf_ = std::make_unique<DwarfUnwinder>(a->options_.proc_root);
   auto sampler = BpfSampler::Open(

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -104,12 +105,40 @@ std::string WaitLog(const Child& c, const std::string& re, int seconds) {
 // Folded stacks "a;b;c" -> value.
 using Folded = std::map<std::string, int64_t>;
 
+// The whole chains of the cpu workload.
+const std::vector<std::string> kCpuChains = {"main;run_cpu;alpha_mid;alpha_leaf;Spin",
+                                             "main;run_cpu;beta_mid;beta_leaf;Spin"};
+
 int64_t Sum(const Folded& f, const std::string& must_contain) {
   int64_t n = 0;
   for (const auto& [stack, v] : f) {
     if (stack.find(must_contain) != std::string::npos) n += v;
   }
   return n;
+}
+
+// The heaviest stacks that contain none of `wanted`, for failure messages.
+std::string Misses(const Folded& f, const std::vector<std::string>& wanted) {
+  std::vector<std::pair<int64_t, std::string>> misses;
+  for (const auto& [stack, v] : f) {
+    if (std::none_of(wanted.begin(), wanted.end(),
+                     [&](const std::string& w) { return stack.find(w) != std::string::npos; })) {
+      misses.emplace_back(v, stack);
+    }
+  }
+  std::sort(misses.rbegin(), misses.rend());
+  std::string out = "\nheaviest stacks without the expected chain:\n";
+  for (size_t i = 0; i < misses.size() && i < 8; ++i) {
+    out += fmt::format("  {} {}\n", misses[i].first, misses[i].second);
+  }
+  return out;
+}
+
+// A process's entry on the agent's /processes page (how its stacks were unwound).
+std::string Report(const std::string& processes, pid_t pid) {
+  std::smatch m;
+  const std::regex entry(fmt::format("\\{{\"pid\":{},[^}}]*\\}}", pid));
+  return std::regex_search(processes, m, entry) ? "\n/processes: " + m.str() : "\nnot on /processes";
 }
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
@@ -286,7 +315,9 @@ TEST_F(AgentE2ETest, ProfilesWorkloadsEndToEnd) {
     const int64_t alpha = Sum(f, "main;run_cpu;alpha_mid;alpha_leaf;Spin");
     const int64_t beta = Sum(f, "main;run_cpu;beta_mid;beta_leaf;Spin");
     ASSERT_GE(total, 2'000'000'000) << "too few samples";
-    EXPECT_GT(alpha + beta, total * 8 / 10) << "most samples should have the whole chain";
+    EXPECT_GT(alpha + beta, total * 8 / 10)
+        << "most samples should have the whole chain" << Misses(f, kCpuChains)
+        << Report(processes->body, cpu_fp_pid);
     const double share = static_cast<double>(alpha) / static_cast<double>(alpha + beta);
     EXPECT_NEAR(share, 0.75, 0.12) << "alpha " << alpha << " beta " << beta;
     EXPECT_THAT(processes->body, testing::ContainsRegex(fmt::format(
@@ -312,7 +343,9 @@ TEST_F(AgentE2ETest, ProfilesWorkloadsEndToEnd) {
     ASSERT_GE(after, 1'000'000'000) << "too few samples after the switch to DWARF unwinding";
     const int64_t chains = Sum(after_switch, "main;run_cpu;alpha_mid;alpha_leaf;Spin") +
                            Sum(after_switch, "main;run_cpu;beta_mid;beta_leaf;Spin");
-    EXPECT_GT(chains, after * 9 / 10) << "DWARF unwinding should give whole chains";
+    EXPECT_GT(chains, after * 9 / 10)
+        << "DWARF unwinding should give whole chains" << Misses(after_switch, kCpuChains)
+        << Report(processes->body, cpu_nofp_pid);
     EXPECT_THAT(processes->body, testing::ContainsRegex(fmt::format(
         "\\{{\"pid\":{},[^}}]*\"unwind_method\":\"dwarf\"[^}}]*\"leaf_callers_recovered\":[1-9]",
         cpu_nofp_pid)));
@@ -324,7 +357,8 @@ TEST_F(AgentE2ETest, ProfilesWorkloadsEndToEnd) {
     std::string chain = "run_recurse";
     for (int i = 0; i <= 40; ++i) chain += ";recurse";
     chain += ";recurse_leaf;Spin";
-    EXPECT_GT(Sum(f, chain), Sum(f, "") * 7 / 10);
+    EXPECT_GT(Sum(f, chain), Sum(f, "") * 7 / 10) << Misses(f, {chain})
+                                                  << Report(processes->body, recurse_pid);
   }
   // 4. System calls: kernel frames under the user frames.
   {
@@ -348,7 +382,8 @@ TEST_F(AgentE2ETest, ProfilesWorkloadsEndToEnd) {
   {
     Folded f = Query(port, fmt::format("{{pid=\"{}\"}}", go_pid));
     const int64_t hot = Sum(f, "main.main;main.worker;main.hotLoop");
-    EXPECT_GT(hot, Sum(f, "") * 7 / 10);
+    EXPECT_GT(hot, Sum(f, "") * 7 / 10) << Misses(f, {"main.main;main.worker;main.hotLoop"})
+                                        << Report(processes->body, go_pid);
   }
   // 7. Off-CPU: ~8 s blocked in nanosleep, kernel frames down to schedule. (run_block
   //    itself is hidden: Debian's libc has no frame pointers, so the walk from its

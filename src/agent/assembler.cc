@@ -92,7 +92,8 @@ std::vector<AgentProfile> Assembler::Assemble(const std::vector<RawSample>& samp
     } else if (info.maps.empty()) {
       uf.pcs = s.user;  // nothing to check against (process unknown)
     } else {
-      uf = CleanUserStack(s.user, s.key.leaf_ret, info, read_code_);
+      uf = CleanUserStack(s.user, s.key.leaf_ret, std::span<const uint8_t, 7>(s.key.leaf_code, 7),
+                          info);
     }
     us.frames += uf.pcs.size();
     us.leaf_callers_recovered += uf.leaf_caller_recovered;

@@ -53,8 +53,7 @@ class Assembler {
   using ProcessLookup = std::function<const ProcessInfo*(uint32_t pid)>;
   using LabelLookup = std::function<std::optional<LabelSet>(const ProcessInfo&)>;
 
-  Assembler(symbolize::Symbolizer* symbolizer, CodeReader read_code)
-      : symbolizer_(symbolizer), read_code_(std::move(read_code)) {}
+  explicit Assembler(symbolize::Symbolizer* symbolizer) : symbolizer_(symbolizer) {}
 
   std::vector<AgentProfile> Assemble(const std::vector<RawSample>& samples,
                                      const AssembleOptions& options, const ProcessLookup& process,
@@ -68,7 +67,6 @@ class Assembler {
 
  private:
   symbolize::Symbolizer* symbolizer_;
-  CodeReader read_code_;
   absl::flat_hash_map<uint32_t, UnwindStats> unwind_;
   uint64_t symbolize_errors_ = 0;
 };

@@ -1,20 +1,7 @@
 #include "agent/frames.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include "base/fmt.h"
-
 namespace hearth::agent {
 namespace {
-
-bool PreadAll(const std::string& path, uint64_t offset, uint8_t* out, size_t n) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  ssize_t got = pread(fd, out, n, static_cast<off_t>(offset));
-  close(fd);
-  return got == static_cast<ssize_t>(n);
-}
 
 // The length of an FF /r instruction from its ModRM (and SIB) byte, without prefixes.
 size_t ModRmLength(uint8_t modrm, uint8_t sib) {
@@ -33,15 +20,6 @@ size_t ModRmLength(uint8_t modrm, uint8_t sib) {
 
 }  // namespace
 
-CodeReader ProcCodeReader(std::string proc_root) {
-  return [root = std::move(proc_root)](const ProcessInfo& p, uint64_t addr, uint8_t* out, size_t n) {
-    if (PreadAll(fmt::format("{}/{}/mem", root, p.pid), addr, out, n)) return true;
-    const MapEntry* m = p.Find(addr);
-    if (!m || m->path.empty() || m->path[0] != '/') return false;
-    return PreadAll(m->path, addr - m->start + m->offset, out, n);
-  };
-}
-
 bool EndsWithCall(std::span<const uint8_t, 7> b) {
   // E8 rel32: 5 bytes.
   if (b[2] == 0xE8) return true;
@@ -57,18 +35,15 @@ bool EndsWithCall(std::span<const uint8_t, 7> b) {
   return false;
 }
 
-UserFrames CleanUserStack(std::span<const uint64_t> raw, uint64_t leaf_ret, const ProcessInfo& p,
-                          const CodeReader& read_code) {
+UserFrames CleanUserStack(std::span<const uint64_t> raw, uint64_t leaf_ret,
+                          std::span<const uint8_t, 7> leaf_code, const ProcessInfo& p) {
   UserFrames out;
   if (raw.empty()) return out;
   out.pcs.push_back(raw[0]);
-  if (leaf_ret != 0 && leaf_ret != (raw.size() > 1 ? raw[1] : 0) && p.Find(leaf_ret) != nullptr) {
-    uint8_t before[7];
-    if (leaf_ret >= 7 && read_code(p, leaf_ret - 7, before, sizeof(before)) &&
-        EndsWithCall(std::span<const uint8_t, 7>(before, 7))) {
-      out.pcs.push_back(leaf_ret);
-      out.leaf_caller_recovered = true;
-    }
+  if (leaf_ret != 0 && leaf_ret != (raw.size() > 1 ? raw[1] : 0) && p.Find(leaf_ret) != nullptr &&
+      EndsWithCall(leaf_code)) {
+    out.pcs.push_back(leaf_ret);
+    out.leaf_caller_recovered = true;
   }
   for (size_t i = 1; i < raw.size(); ++i) {
     if (p.Find(raw[i]) == nullptr) {

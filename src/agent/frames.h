@@ -9,7 +9,7 @@
 //    leaves %rbp pointing at its caller's frame, so the walk skips the caller:
 //
 //        stack (grows down)       walk from %rbp sees:  leaf pc, caller's caller, ...
-//        [sp]   ret → caller      <- read by BPF as leaf_ret
+//        [sp]   ret → caller      <- read by BPF as leaf_ret, with the 7 bytes before it
 //        ...    caller's frame
 //
 //    The 8 bytes at %sp are the return address into the caller exactly when the leaf has
@@ -18,19 +18,12 @@
 //    or FF /2 in any addressing form), and (c) they are not already the next frame.
 //    A frame-owning leaf has its saved %rbp (a stack address) at [sp], which fails (a).
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <vector>
 
 #include "agent/process_info.h"
 
 namespace hearth::agent {
-
-// Reads `n` bytes of code at runtime address `addr` of the process; false if unreadable.
-using CodeReader = std::function<bool(const ProcessInfo& p, uint64_t addr, uint8_t* out, size_t n)>;
-
-// The default: /proc/<pid>/mem while the process lives, else the mapped file.
-CodeReader ProcCodeReader(std::string proc_root);
 
 // Whether the bytes just before a return address (`before` = the 7 bytes preceding it,
 // oldest first) end with an x86-64 call instruction.
@@ -42,7 +35,8 @@ struct UserFrames {
   bool truncated = false;           // the walk went out of the process's code
 };
 
-UserFrames CleanUserStack(std::span<const uint64_t> raw, uint64_t leaf_ret, const ProcessInfo& p,
-                          const CodeReader& read_code);
+// `leaf_code`: the 7 bytes of code before leaf_ret, as read at sample time.
+UserFrames CleanUserStack(std::span<const uint64_t> raw, uint64_t leaf_ret,
+                          std::span<const uint8_t, 7> leaf_code, const ProcessInfo& p);
 
 }  // namespace hearth::agent

@@ -1,7 +1,6 @@
 #include "agent/frames.h"
 
 #include <cstring>
-#include <map>
 
 #include "gtest/gtest.h"
 
@@ -27,54 +26,39 @@ TEST(EndsWithCall, Encodings) {
   EXPECT_FALSE(Call({0xFF, 0x50}));                      // length mismatch: disp8 missing
 }
 
-// A fake process: code at [0x1000, 0x3000) where 0x2005 follows `call rel32` and 0x2105
-// follows plain bytes.
-struct Fake {
+// A fake process with code at [0x1000, 0x3000), and code bytes a sample might carry.
+ProcessInfo Process() {
   ProcessInfo p;
-  std::map<uint64_t, uint8_t> code;
-  Fake() {
-    p.maps.push_back({0x1000, 0x3000, 0, 1, "/bin/x", ""});
-    for (uint64_t a = 0x1000; a < 0x3000; ++a) code[a] = 0x90;
-    code[0x2000] = 0xE8;
-  }
-  CodeReader reader() {
-    return [this](const ProcessInfo&, uint64_t addr, uint8_t* out, size_t n) {
-      for (size_t i = 0; i < n; ++i) {
-        auto it = code.find(addr + i);
-        if (it == code.end()) return false;
-        out[i] = it->second;
-      }
-      return true;
-    };
-  }
-};
+  p.maps.push_back({0x1000, 0x3000, 0, 1, "/bin/x", ""});
+  return p;
+}
+constexpr uint8_t kAfterCall[7] = {0x90, 0x90, 0xE8, 1, 2, 3, 4};  // ends with call rel32
+constexpr uint8_t kPlain[7] = {0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90};
 
 TEST(CleanUserStack, RecoversTheLeafCaller) {
-  Fake f;
   const uint64_t raw[] = {0x1100, 0x2500};
-  UserFrames u = CleanUserStack(raw, 0x2005, f.p, f.reader());
+  UserFrames u = CleanUserStack(raw, 0x2005, kAfterCall, Process());
   EXPECT_TRUE(u.leaf_caller_recovered);
   EXPECT_EQ(u.pcs, (std::vector<uint64_t>{0x1100, 0x2005, 0x2500}));
 }
 
 TEST(CleanUserStack, RejectsNonReturnAddresses) {
-  Fake f;
+  const ProcessInfo p = Process();
   const uint64_t raw[] = {0x1100, 0x2500};
   // Not after a call instruction.
-  EXPECT_FALSE(CleanUserStack(raw, 0x2105, f.p, f.reader()).leaf_caller_recovered);
-  // A stack address (saved %rbp of a frame-owning leaf): not code.
-  EXPECT_FALSE(CleanUserStack(raw, 0x7ffc0000, f.p, f.reader()).leaf_caller_recovered);
+  EXPECT_FALSE(CleanUserStack(raw, 0x2105, kPlain, p).leaf_caller_recovered);
+  // A stack address (saved %rbp of a frame-owning leaf): not code, whatever precedes it.
+  EXPECT_FALSE(CleanUserStack(raw, 0x7ffc0000, kAfterCall, p).leaf_caller_recovered);
   // Already the next frame (the leaf had a frame after all).
   const uint64_t raw2[] = {0x1100, 0x2005};
-  UserFrames u = CleanUserStack(raw2, 0x2005, f.p, f.reader());
+  UserFrames u = CleanUserStack(raw2, 0x2005, kAfterCall, p);
   EXPECT_FALSE(u.leaf_caller_recovered);
   EXPECT_EQ(u.pcs.size(), 2u);
 }
 
 TEST(CleanUserStack, CutsWalksThatLeaveTheCode) {
-  Fake f;
   const uint64_t raw[] = {0x1100, 0x2500, 0xdeadbeef, 0x1200};
-  UserFrames u = CleanUserStack(raw, 0, f.p, f.reader());
+  UserFrames u = CleanUserStack(raw, 0, kPlain, Process());
   EXPECT_TRUE(u.truncated);
   EXPECT_EQ(u.pcs, (std::vector<uint64_t>{0x1100, 0x2500}));
 }

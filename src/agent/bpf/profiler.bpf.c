@@ -72,6 +72,7 @@ struct {
 struct offcpu_start {
   __u64 ts_ns;
   __u64 leaf_ret;
+  __u8 leaf_code[8];
   __s32 user_stack_id;
   __s32 kern_stack_id;
   __u32 pid;
@@ -104,14 +105,20 @@ static __always_inline void emit_event(__u32 type, __u32 pid, __u32 ppid, const 
   bpf_ringbuf_submit(e, 0);
 }
 
-// The 8 bytes at the interrupted user stack pointer (0 for kernel threads or on fault).
-static __always_inline __u64 read_leaf_ret(struct task_struct* task) {
+// The 8 bytes at the interrupted user stack pointer and the 7 bytes of code before the
+// address they hold (zeros for kernel threads or on fault). Reading the code here rather
+// than at drain time works after the process exits and whatever its mount namespace.
+static __always_inline __u64 read_leaf(struct task_struct* task, __u8 code[8]) {
+  __builtin_memset(code, 0, 8);
   if (!BPF_CORE_READ(task, mm)) return 0;
   struct pt_regs* regs = (struct pt_regs*)bpf_task_pt_regs(task);
   if (!regs) return 0;
   __u64 sp = BPF_CORE_READ(regs, sp);
   __u64 ret = 0;
-  if (sp && bpf_probe_read_user(&ret, sizeof(ret), (void*)sp) != 0) ret = 0;
+  if (!sp || bpf_probe_read_user(&ret, sizeof(ret), (void*)sp) != 0) return 0;
+  if (ret >= 7 && bpf_probe_read_user(code, 7, (void*)(ret - 7)) != 0) {
+    __builtin_memset(code, 0, 8);
+  }
   return ret;
 }
 
@@ -204,7 +211,7 @@ int hearth_sample(struct bpf_perf_event_data* ctx) {
   key.kern_stack_id = stack_id(ctx, buffer, 0, HEARTH_STAT_LOST_KSTACK);
   if (BPF_CORE_READ(task, mm)) {
     key.user_stack_id = stack_id(ctx, buffer, BPF_F_USER_STACK, HEARTH_STAT_LOST_USTACK);
-    key.leaf_ret = read_leaf_ret(task);
+    key.leaf_ret = read_leaf(task, key.leaf_code);
   } else {
     key.user_stack_id = -1;
   }
@@ -274,7 +281,7 @@ int BPF_PROG(hearth_switch, bool preempt, struct task_struct* prev, struct task_
     s.kern_stack_id = stack_id(ctx, buffer, 0, HEARTH_STAT_LOST_KSTACK);
     if (BPF_CORE_READ(prev, mm)) {
       s.user_stack_id = stack_id(ctx, buffer, BPF_F_USER_STACK, HEARTH_STAT_LOST_USTACK);
-      s.leaf_ret = read_leaf_ret(prev);
+      s.leaf_ret = read_leaf(prev, s.leaf_code);
     } else {
       s.user_stack_id = -1;
     }
@@ -298,6 +305,7 @@ int BPF_PROG(hearth_switch, bool preempt, struct task_struct* prev, struct task_
   key.user_stack_id = start.user_stack_id;
   key.kern_stack_id = start.kern_stack_id;
   key.leaf_ret = start.leaf_ret;
+  __builtin_memcpy(key.leaf_code, start.leaf_code, sizeof(key.leaf_code));
   BPF_CORE_READ_STR_INTO(&key.comm, next, comm);
   add_to_counts(start.buffer, &key, delta);
   count_stat(HEARTH_STAT_OFFCPU);

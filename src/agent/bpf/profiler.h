@@ -42,8 +42,11 @@ struct hearth_agg_key {
   __s32 user_stack_id;
   __s32 kern_stack_id;
   // The 8 bytes at the user stack pointer: the return address into the caller when the
-  // sampled leaf has no frame of its own (see leaf-caller recovery in unwind.h).
+  // sampled leaf has no frame of its own (see leaf-caller recovery in frames.h), and the
+  // 7 bytes of code before that address (read at sample time, while the process surely
+  // lives; all zero if unreadable). leaf_code[7] is padding, always 0.
   __u64 leaf_ret;
+  __u8 leaf_code[8];
   __u32 kind;  // enum hearth_sample_kind
   __u32 pad;
   char comm[HEARTH_COMM_LEN];
