@@ -153,6 +153,20 @@ static __always_inline __s32 stack_id(void* ctx, __u32 buffer, __u64 flags, __u3
   return (__s32)id;
 }
 
+// The stacks of `task` (the current task) into `buffer`'s stack map, and what leaf-caller
+// recovery needs; kernel threads have no user stack (-1).
+static __always_inline void capture_stacks(void* ctx, struct task_struct* task, __u32 buffer,
+                                           __s32* kern_stack_id, __s32* user_stack_id,
+                                           __u64* leaf_ret, __u8 leaf_code[8]) {
+  *kern_stack_id = stack_id(ctx, buffer, 0, HEARTH_STAT_LOST_KSTACK);
+  if (BPF_CORE_READ(task, mm)) {
+    *user_stack_id = stack_id(ctx, buffer, BPF_F_USER_STACK, HEARTH_STAT_LOST_USTACK);
+    *leaf_ret = read_leaf(task, leaf_code);
+  } else {
+    *user_stack_id = -1;
+  }
+}
+
 // For a dwarf_pids process: registers, kernel stack and a copy of the top of the user stack
 // to user space. False if it could not be sent (the caller falls back to frame pointers).
 static __always_inline bool send_stack_sample(void* ctx, struct task_struct* task, __u32 pid,
@@ -208,13 +222,8 @@ int hearth_sample(struct bpf_perf_event_data* ctx) {
 
   __u32 buffer = active & 1;
   if (sent) goto known;
-  key.kern_stack_id = stack_id(ctx, buffer, 0, HEARTH_STAT_LOST_KSTACK);
-  if (BPF_CORE_READ(task, mm)) {
-    key.user_stack_id = stack_id(ctx, buffer, BPF_F_USER_STACK, HEARTH_STAT_LOST_USTACK);
-    key.leaf_ret = read_leaf(task, key.leaf_code);
-  } else {
-    key.user_stack_id = -1;
-  }
+  capture_stacks(ctx, task, buffer, &key.kern_stack_id, &key.user_stack_id, &key.leaf_ret,
+                 key.leaf_code);
   add_to_counts(buffer, &key, 0);
 
 known:
@@ -278,13 +287,8 @@ int BPF_PROG(hearth_switch, bool preempt, struct task_struct* prev, struct task_
     s.ts_ns = now;
     s.pid = prev_pid;
     s.buffer = buffer;
-    s.kern_stack_id = stack_id(ctx, buffer, 0, HEARTH_STAT_LOST_KSTACK);
-    if (BPF_CORE_READ(prev, mm)) {
-      s.user_stack_id = stack_id(ctx, buffer, BPF_F_USER_STACK, HEARTH_STAT_LOST_USTACK);
-      s.leaf_ret = read_leaf(prev, s.leaf_code);
-    } else {
-      s.user_stack_id = -1;
-    }
+    capture_stacks(ctx, prev, buffer, &s.kern_stack_id, &s.user_stack_id, &s.leaf_ret,
+                   s.leaf_code);
     bpf_map_update_elem(&offcpu_starts, &prev_tid, &s, BPF_ANY);
   }
 
