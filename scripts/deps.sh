@@ -13,7 +13,7 @@ packages=(
   # the eBPF agent: libbpf, bpftool (vmlinux.h, skeletons); perf for its benchmark
   libbpf-dev bpftool linux-perf
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev golang-go time curl
+  libgtest-dev libgmock-dev libbenchmark-dev golang-go time curl openssl
   # the web UI's end-to-end tests and benchmark (driven by playwright-core, no browser download)
   chromium
 )

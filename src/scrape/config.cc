@@ -177,10 +177,19 @@ ScrapeConfig ReadJob(const YAML::Node& n, const std::string& index_where) {
   }
   if (const YAML::Node t = n["tls_config"]) {
     const std::string w = where + ".tls_config";
-    CheckKeys(t, w, {"insecure_skip_verify", "ca_file"});
+    CheckKeys(t, w, {"ca_file", "cert_file", "key_file", "insecure_skip_verify"});
     if (t["insecure_skip_verify"])
-      c.tls_insecure_skip_verify = Bool(t["insecure_skip_verify"], w + ".insecure_skip_verify");
-    if (t["ca_file"]) c.tls_ca_file = Scalar(t["ca_file"], w + ".ca_file");
+      c.tls.insecure_skip_verify = Bool(t["insecure_skip_verify"], w + ".insecure_skip_verify");
+    for (auto [key, field] : {std::pair{"ca_file", &c.tls.ca_file},
+                              std::pair{"cert_file", &c.tls.cert_file},
+                              std::pair{"key_file", &c.tls.key_file}}) {
+      if (!t[key]) continue;
+      *field = Scalar(t[key], fmt::format("{}.{}", w, key));
+      if (!std::ifstream(*field).good())
+        Fail(fmt::format("{}.{}", w, key), fmt::format("cannot read {}", *field));
+    }
+    if (c.tls.cert_file.empty() != c.tls.key_file.empty())
+      Fail(w, "cert_file and key_file go together");
   }
 
   if (const YAML::Node s = n["static_configs"]) {

@@ -7,7 +7,8 @@
 //       scrape_interval: 10s           # default 10s
 //       scrape_timeout: 10s            # default min(10s, interval); a `seconds` request gets
 //                                      # its seconds on top (CPU profiles block that long)
-//       scheme: http                   # or https (tls_config: {ca_file, insecure_skip_verify})
+//       scheme: http                   # or https, with:
+//       tls_config: {ca_file: ca.pem, cert_file: c.pem, key_file: k.pem, insecure_skip_verify: false}
 //       tenant: team-a                 # Hearth: store under this tenant (default tenant if absent)
 //       basic_auth: {username: u, password: p}         # or password_file
 //       authorization: {type: Bearer, credentials: t}  # or credentials_file; bearer_token(_file)
@@ -16,12 +17,12 @@
 //       static_configs:
 //         - targets: ["10.0.0.1:6060"]
 //           labels: {env: prod}
-//       file_sd_configs:               # Prometheus' file_sd format (JSON or YAML), re-read on
-//       change
+//       file_sd_configs:               # Prometheus' file_sd format (JSON or YAML), re-read
+//                                      # on change
 //         - files: [/etc/hearth/targets/*.json]
 //           refresh_interval: 5m
-//       relabel_configs:               # replace keep drop labelmap labeldrop labelkeep lowercase
-//       uppercase
+//       relabel_configs:               # replace keep drop labelmap labeldrop labelkeep
+//                                      # lowercase uppercase hashmod keepequal dropequal
 //         - {source_labels: [__address__], regex: "(.*):.*", target_label: host}
 //       profiling_config:
 //         path_prefix: ""
@@ -46,6 +47,7 @@
 
 #include "absl/status/statusor.h"
 #include "base/relabel.h"
+#include "scrape/fetch.h"
 
 namespace hearth::scrape {
 
@@ -77,8 +79,7 @@ struct ScrapeConfig {
   std::string scheme = "http";
   std::vector<std::pair<std::string, std::string>> headers;  // auth included
   std::vector<std::pair<std::string, std::string>> params;
-  bool tls_insecure_skip_verify = false;
-  std::string tls_ca_file;
+  TlsOptions tls;
   std::vector<StaticConfig> static_configs;
   std::vector<FileSdConfig> file_sd_configs;
   std::vector<RelabelRule> relabel_configs;

@@ -49,7 +49,7 @@ TEST(ScrapeConfig, FullExample) {
   EXPECT_EQ(a.timeout_ns, 5'000'000'000);
   EXPECT_EQ(a.scheme, "https");
   EXPECT_EQ(a.tenant, "team-a");
-  EXPECT_TRUE(a.tls_insecure_skip_verify);
+  EXPECT_TRUE(a.tls.insecure_skip_verify);
   ASSERT_EQ(a.headers.size(), 2u);
   EXPECT_EQ(a.headers[0],
             (std::pair<std::string, std::string>{"Authorization", "Basic dXNlcjpwYXNz"}));
@@ -108,6 +108,13 @@ TEST(ScrapeConfig, ErrorsNameTheKey) {
        "ns, us, ms, s, m, h, d, w)"},
       {"[{job_name: a, scrape_interval: 500ms}]",
        "scrape_configs[0] (job \"a\").scrape_interval: must be at least 1s"},
+      {"[{job_name: a, tls_config: {ca_file: /nonexistent/ca.pem}}]",
+       "scrape_configs[0] (job \"a\").tls_config.ca_file: cannot read /nonexistent/ca.pem"},
+      {"[{job_name: a, tls_config: {cert_file: /dev/null}}]",
+       "scrape_configs[0] (job \"a\").tls_config: cert_file and key_file go together"},
+      {"[{job_name: a, tls_config: {server_name: x}}]",
+       "scrape_configs[0] (job \"a\").tls_config: unknown key \"server_name\" (known: ca_file, "
+       "cert_file, key_file, insecure_skip_verify)"},
       {"[{job_name: a, scheme: ftp}]",
        "scrape_configs[0] (job \"a\").scheme: \"ftp\": expected http or https"},
       {"[{job_name: a, static_configs: [{targets: ['http://x:1']}]}]",

@@ -53,21 +53,29 @@ std::string FetchUrl(const FetchRequest& r) {
 absl::StatusOr<std::string> Fetch(const FetchRequest& r) {
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::nanoseconds(r.timeout_ns);
-  httplib::Client client(fmt::format("{}://{}", r.scheme, r.address));
-  if (!client.is_valid())
+  const bool https = r.scheme == "https";
+  const std::string base = fmt::format("{}://{}", r.scheme, r.address);
+  httplib::Client client = https && !r.tls.cert_file.empty()
+                               ? httplib::Client(base, r.tls.cert_file, r.tls.key_file)
+                               : httplib::Client(base);
+  if (!client.is_valid()) {
+    if (https && !r.tls.cert_file.empty()) {
+      return absl::InvalidArgumentError(
+          fmt::format("TLS: cannot load the client certificate {} with key {}", r.tls.cert_file,
+                      r.tls.key_file));
+    }
     return absl::InvalidArgumentError(fmt::format("bad target address \"{}\"", r.address));
+  }
   const auto timeout = std::chrono::nanoseconds(r.timeout_ns);
   client.set_connection_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
   client.set_read_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
   client.set_write_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
   client.set_keep_alive(false);
   client.set_follow_location(false);
-#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
-  if (r.scheme == "https") {
-    if (r.insecure_skip_verify) client.enable_server_certificate_verification(false);
-    if (!r.ca_file.empty()) client.set_ca_cert_path(r.ca_file.c_str());
+  if (https) {
+    if (r.tls.insecure_skip_verify) client.enable_server_certificate_verification(false);
+    if (!r.tls.ca_file.empty()) client.set_ca_cert_path(r.tls.ca_file.c_str());
   }
-#endif
   httplib::Headers headers;
   for (const auto& [k, v] : r.headers) headers.emplace(k, v);
   headers.emplace("User-Agent", "hearth-scraper/0.1");
@@ -108,6 +116,12 @@ absl::StatusOr<std::string> Fetch(const FetchRequest& r) {
     return absl::ResourceExhaustedError(fmt::format("body larger than {} bytes", r.max_body_bytes));
   if (timed_out) return absl::DeadlineExceededError(fmt::format("timed out after {:.1f}s", secs));
   if (!res) {
+    // TLS 1.3 targets refuse a missing client certificate after the handshake, by closing.
+    const std::string tls_hint =
+        https && r.tls.cert_file.empty()
+            ? " (a target that asks for a client certificate needs tls_config.cert_file and "
+              "key_file)"
+            : "";
     if (r.canceler != nullptr && r.canceler->canceled())
       return absl::CancelledError("scraper stopping");
     switch (res.error()) {
@@ -119,7 +133,16 @@ absl::StatusOr<std::string> Fetch(const FetchRequest& r) {
         if (Clock::now() >= deadline - std::chrono::milliseconds(50)) {
           return absl::DeadlineExceededError(fmt::format("timed out after {:.1f}s", secs));
         }
-        return absl::UnavailableError("connection closed before a complete answer");
+        return absl::UnavailableError("connection closed before a complete answer" + tls_hint);
+      case httplib::Error::SSLServerVerification:
+        return absl::UnavailableError(
+            "TLS: the target's certificate is not trusted or not for this address "
+            "(tls_config.ca_file, or insecure_skip_verify)");
+      case httplib::Error::SSLLoadingCerts:
+        return absl::UnavailableError(
+            fmt::format("TLS: cannot load the CA certificates from {}", r.tls.ca_file));
+      case httplib::Error::SSLConnection:
+        return absl::UnavailableError("TLS handshake failed" + tls_hint);
       default:
         return absl::UnavailableError(
             fmt::format("request failed: {}", httplib::to_string(res.error())));

@@ -31,6 +31,14 @@ class FetchCanceler {
   bool canceled_ = false;
 };
 
+// TLS for https targets, as in Prometheus' tls_config.
+struct TlsOptions {
+  std::string ca_file;    // trust these CAs (PEM) instead of the system's
+  std::string cert_file;  // client certificate (PEM) for targets that ask for one, with:
+  std::string key_file;   // its private key (PEM)
+  bool insecure_skip_verify = false;
+};
+
 struct FetchRequest {
   std::string scheme = "http";
   std::string address;         // host:port
@@ -38,8 +46,7 @@ struct FetchRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   int64_t timeout_ns = 10'000'000'000;
   uint64_t max_body_bytes = uint64_t{64} << 20;
-  bool insecure_skip_verify = false;
-  std::string ca_file;
+  TlsOptions tls;  // https only
   FetchCanceler* canceler = nullptr;
 };
 

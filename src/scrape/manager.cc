@@ -236,8 +236,7 @@ void Manager::RunScrape(std::shared_ptr<TargetState> t, size_t i, int64_t schedu
   req.address = t->target.address;
   req.headers = job.headers;
   req.max_body_bytes = job.max_body_bytes;
-  req.insecure_skip_verify = job.tls_insecure_skip_verify;
-  req.ca_file = job.tls_ca_file;
+  req.tls = job.tls;
   req.canceler = &canceler_;
   std::string query;
   for (const auto& [k, v] : job.params)
