@@ -5,13 +5,14 @@
 #include <cstdio>
 #include <string>
 
+#include "base/env.h"
 #include "base/file.h"
 #include "base/fmt.h"
-#include "base/json_writer.h"
-#include "base/strings.h"
-#include "export/http_client.h"
+#include "export/push_exporter.h"
+#include "export/queued_exporter.h"
 #include "scrape/config.h"
 #include "server/http.h"
+#include "server/delta.h"
 #include "server/pipeline.h"
 
 namespace hearth::cli {
@@ -75,32 +76,63 @@ absl::StatusOr<std::unique_ptr<scrape::Manager>> StartServerScraper(
 
 namespace {
 
-absl::Status PushScraped(exporter::HttpPoster& push, std::mutex& mu,
-                         const scrape::ScrapedProfile& sp) {
-  std::string body;
-  JsonWriter w(&body);
-  w.BeginObject().Key("series").BeginArray().BeginObject().Key("labels").BeginArray();
-  for (const auto& [k, v] : sp.labels)
-    w.BeginObject().Key("name").String(k).Key("value").String(v).EndObject();
-  // A ?seconds= window is already "during this interval".
-  if (!sp.cumulative)
-    w.BeginObject().Key("name").String("__delta__").Key("value").String("false").EndObject();
-  w.EndArray()
-      .Key("samples")
-      .BeginArray()
-      .BeginObject()
-      .Key("rawProfile")
-      .String(Base64Encode(sp.pprof))
-      .EndObject();
-  w.EndArray().EndObject().EndArray().EndObject();
-  std::lock_guard<std::mutex> lock(mu);
-  auto r = push.Post("/push.v1.PusherService/Push", sp.tenant, std::move(body), "application/json");
-  return r.status();
+// The standalone scraper's outbox: running totals become deltas here, with the server's
+// rules (baseline first, re-based on a counter reset), so every queued profile means "during
+// its interval" and can wait in the queue, be retried or replayed after a restart without
+// depending on the receiver's delta state.
+class ScrapeOutbox {
+ public:
+  explicit ScrapeOutbox(exporter::QueuedExporter* queue) : queue_(queue) {}
+
+  absl::Status Push(scrape::ScrapedProfile sp) {
+    profile::Profile p = std::move(sp.profile);
+    if (sp.start_ns > 0 && sp.end_ns > sp.start_ns) {
+      p.time_nanos = sp.start_ns;
+      p.duration_nanos = sp.end_ns - sp.start_ns;
+    }
+    if (sp.cumulative) {
+      std::string key = sp.tenant;
+      for (const auto& [k, v] : sp.labels) key += fmt::format("\x1f{}\x1e{}", k, v);
+      bool baseline = false;
+      p = delta_.ToDelta(key, std::move(p), &baseline);
+    }
+    exporter::Batch batch;
+    batch.tenant = std::move(sp.tenant);
+    batch.items.push_back({std::move(sp.labels), std::move(p)});
+    return queue_->Enqueue(batch);
+  }
+
+ private:
+  exporter::QueuedExporter* queue_;
+  server::DeltaTracker delta_;
+};
+
+// The push queue on the standalone scraper's /metrics.
+std::string PushMetrics(const exporter::QueuedExporterStats& s) {
+  std::string m = fmt::format(
+      "# HELP hearth_push_exported_total Profiles the receiver accepted.\n"
+      "# TYPE hearth_push_exported_total counter\n"
+      "hearth_push_exported_total {}\n"
+      "# HELP hearth_push_failed_total Profiles not delivered (retryable: per attempt).\n"
+      "# TYPE hearth_push_failed_total counter\n",
+      s.exported_profiles);
+  for (const auto& [reason, n] : s.failed_profiles)
+    m += fmt::format("hearth_push_failed_total{{reason=\"{}\"}} {}\n", reason, n);
+  m += fmt::format(
+      "# HELP hearth_push_queue_bytes Bytes waiting to be pushed.\n"
+      "# TYPE hearth_push_queue_bytes gauge\n"
+      "hearth_push_queue_bytes {}\n"
+      "# HELP hearth_push_queue_profiles Profiles waiting to be pushed.\n"
+      "# TYPE hearth_push_queue_profiles gauge\n"
+      "hearth_push_queue_profiles {}\n",
+      s.queue_bytes, s.queue_profiles);
+  return m;
 }
 
 struct ScrapeFlags {
   std::string config;
   std::string push;
+  std::string queue_dir;
   std::string http_addr;
   int concurrency = 16;
   int windowed = 256;
@@ -128,8 +160,23 @@ int RunScrape(const ScrapeFlags& f) {
   exporter::HttpExporterOptions eo;
   eo.endpoint = endpoint;
   eo.headers = file->push_headers;
-  auto poster = exporter::HttpPoster::Create(eo);
-  if (!poster.ok()) return Fail(poster.status());
+  auto exp = exporter::PushExporter::Create(eo);
+  if (!exp.ok()) return Fail(exp.status());
+  // Pyroscope's push.v1 Push, which Hearth and Pyroscope both serve: it carries __name__
+  // (Go's block and mutex profiles have the same sample types; only the name tells them
+  // apart). Profiles wait in a bounded queue (on disk with a queue_dir) while the receiver
+  // is down, and are retried with backoff.
+  const std::unique_ptr<Env> env = NewPosixEnv();
+  exporter::QueuedExporterOptions qo;
+  qo.name = "push";
+  qo.env = env.get();
+  const std::string queue_dir = f.queue_dir.empty() ? file->push_queue_dir : f.queue_dir;
+  qo.queue_dir = queue_dir;
+  qo.max_queue_bytes = file->push_max_queue_bytes;
+  qo.log = [](std::string_view m) { fmt::print(stderr, "hearth scrape: push: {}\n", m); };
+  auto queue = exporter::QueuedExporter::Open(std::move(*exp), std::move(qo));
+  if (!queue.ok()) return Fail(queue.status());
+  (*queue)->Start();
 
   sigset_t stop;
   sigemptyset(&stop);
@@ -138,15 +185,8 @@ int RunScrape(const ScrapeFlags& f) {
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  // Pyroscope's push.v1 Push (Connect JSON), which Hearth and Pyroscope both serve: it
-  // carries __name__ (Go's block and mutex profiles have the same sample types, so only
-  // the name tells them apart), and the receiver turns running totals into deltas itself,
-  // with the same baseline and reset rules as in `hearth server`.
-  std::shared_ptr<exporter::HttpPoster> push(std::move(*poster));
-  auto push_mu = std::make_shared<std::mutex>();
-  auto sink = [push, push_mu](scrape::ScrapedProfile sp) -> absl::Status {
-    return PushScraped(*push, *push_mu, sp);
-  };
+  auto outbox = std::make_shared<ScrapeOutbox>(queue->get());
+  auto sink = [outbox](scrape::ScrapedProfile sp) { return outbox->Push(std::move(sp)); };
   scrape::ManagerOptions mo;
   mo.max_concurrent_scrapes = f.concurrency;
   mo.max_concurrent_windowed = f.windowed;
@@ -168,10 +208,11 @@ int RunScrape(const ScrapeFlags& f) {
     holder->Set(manager->get());
     RegisterStatusRoutes(*http, holder);
     scrape::Manager* m = manager->get();
-    http->Handle("GET", "/metrics", [m](const server::HttpRequest&) {
+    exporter::QueuedExporter* q = queue->get();
+    http->Handle("GET", "/metrics", [m, q](const server::HttpRequest&) {
       server::HttpResponse r;
       r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-      r.body = m->MetricsText();
+      r.body = m->MetricsText() + PushMetrics(q->stats());
       return r;
     });
     http->Handle("GET", "/ready", [](const server::HttpRequest&) {
@@ -188,6 +229,13 @@ int RunScrape(const ScrapeFlags& f) {
   fmt::print(stderr, "hearth scrape: {}, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   if (http != nullptr) http->Stop();
   (*manager)->Stop();
+  // What is queued gets a few seconds to go out; the rest stays on disk (with a queue_dir).
+  (*queue)->Shutdown(5'000'000'000);
+  const exporter::QueuedExporterStats st = (*queue)->stats();
+  if (st.queue_profiles > 0) {
+    fmt::print(stderr, "hearth scrape: {} profiles not pushed{}\n", st.queue_profiles,
+               queue_dir.empty() ? " (lost: the queue is in memory)" : ", kept in the queue");
+  }
   return 0;
 }
 
@@ -201,6 +249,9 @@ void AddScrapeCommand(CLI::App& app, int* exit_code) {
       ->required();
   cmd->add_option("--push", f->push,
                   "Server to push to, e.g. http://hearth:4040 (overrides push.endpoint)");
+  cmd->add_option("--queue-dir", f->queue_dir,
+                  "Keep unsent profiles on disk here (overrides push.queue_dir; default: in "
+                  "memory)");
   cmd->add_option("--http-addr", f->http_addr,
                   "Serve /targets, /api/v1/targets and /metrics here (e.g. :7071)");
   cmd->add_option("--concurrency", f->concurrency, "Short scrapes at once (default 16)");

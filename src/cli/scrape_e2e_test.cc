@@ -398,33 +398,48 @@ scrape_configs:
 }
 
 // `hearth scrape`: the standalone scraper pushes to a remote `hearth server`; block and
-// mutex profiles (same sample types) must arrive as two types, as deltas.
+// mutex profiles (same sample types) must arrive as two types, as deltas, and nothing may be
+// lost while the server is down: it is killed (-9) mid-run and started again.
 TEST_F(ScrapeE2e, StandaloneScraperPushesToAServer) {
   const std::string dir = std::string(HEARTH_SOURCE_DIR) + "/testdata/fixtures/go/";
   auto block = hearth::profile::DecodePprof(Slurp(dir + "http/contention.block.pb.gz"));
   auto mutex = hearth::profile::DecodePprof(Slurp(dir + "runtime_pprof/contention.mutex.pb.gz"));
   ASSERT_TRUE(block.ok() && mutex.ok());
-  // Running totals that grow by the fixture's values on every scrape.
-  std::atomic<int> block_calls{0}, mutex_calls{0};
-  auto grown = [](const hearth::profile::Profile& p, int times) {
+  // Running totals that grow by the fixture's values on every answered scrape; once
+  // `failing` is set the target answers 500 (so the last answered total is known).
+  std::atomic<bool> failing{false};
+  std::atomic<int> block_calls{0}, mutex_calls{0}, block_ok{0}, mutex_ok{0};
+  auto serve = [&failing](const hearth::profile::Profile& p, std::atomic<int>& calls,
+                          std::atomic<int>& ok, httplib::Response& res) {
+    ++calls;
+    if (failing) {
+      res.status = 500;
+      return;
+    }
     hearth::profile::Profile out = p;
+    const int times = ++ok;
     for (int64_t& v : out.values) v *= times;
     out.time_nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-    return hearth::profile::EncodePprofGzip(out);
+    res.set_content(hearth::profile::EncodePprofGzip(out), "application/octet-stream");
   };
   TestTarget target([&](httplib::Server& s) {
     s.Get("/debug/pprof/block", [&](const httplib::Request&, httplib::Response& res) {
-      res.set_content(grown(*block, ++block_calls), "application/octet-stream");
+      serve(*block, block_calls, block_ok, res);
     });
     s.Get("/debug/pprof/mutex", [&](const httplib::Request&, httplib::Response& res) {
-      res.set_content(grown(*mutex, ++mutex_calls), "application/octet-stream");
+      serve(*mutex, mutex_calls, mutex_ok, res);
     });
   });
-  Process server({std::string(HEARTH_BINARY_DIR) + "/hearth", "server", "--data", dir_ + "/data",
-                  "--http-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0", "--no-otlp-http"},
-                 dir_ + "/server.log");
+  auto start_server = [&](const std::string& addr) {
+    return std::make_unique<Process>(
+        std::vector<std::string>{std::string(HEARTH_BINARY_DIR) + "/hearth", "server", "--data",
+                                 dir_ + "/data", "--http-addr", addr, "--grpc-addr",
+                                 "127.0.0.1:0", "--no-otlp-http"},
+        dir_ + "/server.log");
+  };
+  auto server = start_server("127.0.0.1:0");
   for (int i = 0; i < 300 && port_ == 0; ++i) {
     std::string log = Slurp(dir_ + "/server.log");
     size_t at = log.find("http :");
@@ -443,12 +458,44 @@ scrape_configs:
 )yaml",
                                                       port_, target.address());
   Process scraper({std::string(HEARTH_BINARY_DIR) + "/hearth", "scrape", "--config",
-                   dir_ + "/scrape.yaml", "--http-addr", "127.0.0.1:0"},
+                   dir_ + "/scrape.yaml", "--http-addr", "127.0.0.1:0", "--queue-dir",
+                   dir_ + "/queue"},
                   dir_ + "/scrape.log");
-  for (int i = 0; i < 200 && (block_calls < 4 || mutex_calls < 4); ++i)
-    std::this_thread::sleep_for(50ms);
-  ASSERT_GE(block_calls.load(), 4) << Slurp(dir_ + "/scrape.log");
-  std::this_thread::sleep_for(500ms);
+  auto wait_calls = [&](int n) {
+    for (int i = 0; i < 300 && (block_calls < n || mutex_calls < n); ++i)
+      std::this_thread::sleep_for(50ms);
+    ASSERT_GE(block_calls.load(), n) << Slurp(dir_ + "/scrape.log");
+    ASSERT_GE(mutex_calls.load(), n) << Slurp(dir_ + "/scrape.log");
+  };
+  ASSERT_NO_FATAL_FAILURE(wait_calls(3));
+  std::string log = Slurp(dir_ + "/scrape.log");
+  size_t at = log.find("targets on http :");
+  ASSERT_NE(at, std::string::npos) << log;
+  httplib::Client status(fmt::format("http://127.0.0.1:{}", std::atoi(log.c_str() + at + 17)));
+  auto metric = [&status](const std::string& name) -> int64_t {
+    auto r = status.Get("/metrics");
+    if (!r) return -1;
+    size_t at = r->body.find("\n" + name + " ");
+    return at == std::string::npos ? -1 : std::atoll(r->body.c_str() + at + name.size() + 2);
+  };
+
+  // The receiver dies; scrapes go on into the queue.
+  server->Kill(SIGKILL);
+  const int before = block_calls.load();
+  ASSERT_NO_FATAL_FAILURE(wait_calls(before + 3));
+  EXPECT_GE(metric("hearth_push_queue_profiles"), 2) << status.Get("/metrics")->body;
+  // It comes back on the same address; the queue drains into it.
+  server = start_server(fmt::format("127.0.0.1:{}", port_));
+  // Then the target stops answering, so the last running total is known, and the test
+  // waits for two failed scrapes of each type (the answered ones are queued by then) and
+  // an empty queue.
+  ASSERT_NO_FATAL_FAILURE(wait_calls(block_calls.load() + 2));
+  failing = true;
+  const int failing_from = std::max(block_calls.load(), mutex_calls.load());
+  ASSERT_NO_FATAL_FAILURE(wait_calls(failing_from + 2));
+  for (int i = 0; i < 300 && metric("hearth_push_queue_profiles") != 0; ++i)
+    std::this_thread::sleep_for(100ms);
+  ASSERT_EQ(metric("hearth_push_queue_profiles"), 0) << Slurp(dir_ + "/scrape.log");
 
   const std::string range = "&from=now-10m&until=now%2B1m";
   auto b = Get("/api/v1/merge?format=top&query=" +
@@ -463,22 +510,17 @@ scrape_configs:
   const int64_t mutex_stored = m["groups"].at(0)["total"].get_int64().value_unsafe();
   EXPECT_TRUE(TopHas(m, "sync.(*Mutex).Unlock"));
   EXPECT_FALSE(TopHas(m, "runtime.chansend1"));
-  // Deltas: each scrape after the baseline adds one fixture's worth (not the running total).
-  const int64_t block_one = block->Total(1), mutex_one = mutex->Total(1);
-  EXPECT_EQ(block_stored % block_one, 0) << block_stored << " " << block_one;
-  EXPECT_GE(block_stored / block_one, 2);
-  EXPECT_LT(block_stored / block_one, block_calls.load());
-  EXPECT_EQ(mutex_stored % mutex_one, 0);
-  EXPECT_GE(mutex_stored / mutex_one, 2);
+  // Deltas, none lost: the first answer is the baseline, each later one adds one fixture's
+  // worth, including those scraped while the server was down.
+  EXPECT_EQ(block_stored, (block_ok.load() - 1) * block->Total(1)) << block_ok.load();
+  EXPECT_EQ(mutex_stored, (mutex_ok.load() - 1) * mutex->Total(1)) << mutex_ok.load();
+  EXPECT_GT(metric("hearth_push_exported_total"), 0);
 
-  // Its own targets API.
-  std::string log = Slurp(dir_ + "/scrape.log");
-  size_t at = log.find("targets on http :");
-  ASSERT_NE(at, std::string::npos) << log;
-  httplib::Client c(fmt::format("http://127.0.0.1:{}", std::atoi(log.c_str() + at + 17)));
-  auto t = c.Get("/api/v1/targets");
+  // Its own targets API: the failing target shows its reason.
+  auto t = status.Get("/api/v1/targets");
   ASSERT_TRUE(t);
-  EXPECT_NE(t->body.find("\"health\":\"up\""), std::string::npos) << t->body;
+  EXPECT_NE(t->body.find("\"health\":\"down\""), std::string::npos) << t->body;
+  EXPECT_NE(t->body.find("HTTP 500"), std::string::npos) << t->body;
   scraper.Kill(SIGTERM);
   EXPECT_TRUE(WIFEXITED(scraper.exit_status()) && WEXITSTATUS(scraper.exit_status()) == 0)
       << Slurp(dir_ + "/scrape.log");

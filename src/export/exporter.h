@@ -3,9 +3,9 @@
 // Sending stored profiles somewhere else, the OpenTelemetry Collector way:
 //
 //   Forwarder (server) ─▶ ResourceProcessor ─▶ QueuedExporter ─┬▶ OtlpHttpExporter
-//                                              (disk queue,    ├▶ OtlpGrpcExporter
-//                                               batches,       └▶ PyroscopeExporter
-//                                               retries)
+//   agent ──────────────────────────────────▶ (disk queue,    ├▶ OtlpGrpcExporter
+//   standalone scraper ─────────────────────▶  batches,       ├▶ PyroscopeExporter (/ingest)
+//                                               retries)       └▶ PushExporter (push.v1)
 //
 // An Exporter sends one Batch synchronously and says how it went. Its status decides what
 // the queue does with the batch (IsRetryable): Unavailable, ResourceExhausted and

@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <chrono>
@@ -20,8 +21,10 @@
 #include "base/fmt.h"
 #include "base/proto_wire.h"
 #include "base/rpc_status.h"
+#include "base/strings.h"
 #include "export/otlp_grpc_exporter.h"
 #include "export/otlp_http_exporter.h"
+#include "export/push_exporter.h"
 #include "export/pyroscope_exporter.h"
 #include "export/queued_exporter.h"
 #include "export/test_util.h"
@@ -144,6 +147,7 @@ class HttpReceiver {
     server_.Post("/v1development/profiles", handler);
     server_.Post("/prefix/v1development/profiles", handler);
     server_.Post("/ingest", handler);
+    server_.Post("/push.v1.PusherService/Push", handler);
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -582,6 +586,74 @@ TEST(PyroscopeExporterTest, AppNames) {
   EXPECT_EQ(PyroscopeAppName({{"service_name", "my app!"}, {"__delta__", "false"}, {"env", " x "}}),
             "my_app_{env= x }");
   EXPECT_EQ(PyroscopeAppName({{"env", "prod"}, {"empty", ""}}), "unknown_service{env=prod}");
+}
+
+// --- Pyroscope push.v1 ---------------------------------------------------------------------
+
+TEST(PushExporterTest, PostsTheBatchAsOneRequestWithEveryLabel) {
+  HttpReceiver rx;
+  auto e = PushExporter::Create(Http(rx.url(), /*gzip=*/true));
+  ASSERT_TRUE(e.ok());
+  Batch batch = FixtureBatch();
+  batch.items[1].labels.emplace_back("__delta__", "true");  // replaced: values are deltas
+  batch.items[1].labels.emplace_back("empty", "");          // dropped
+  ASSERT_TRUE((*e)->Export(batch).ok());
+  const auto reqs = rx.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].path, "/push.v1.PusherService/Push");
+  EXPECT_EQ(reqs[0].headers.find("Content-Type")->second, "application/json");
+  EXPECT_EQ(reqs[0].headers.find("X-Scope-OrgID")->second, "team-a");
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(reqs[0].body).get(doc), simdjson::SUCCESS) << reqs[0].body;
+  simdjson::dom::array series;
+  ASSERT_EQ(doc["series"].get_array().get(series), simdjson::SUCCESS);
+  ASSERT_EQ(series.size(), 2u);
+  size_t i = 0;
+  for (simdjson::dom::element s : series) {
+    SCOPED_TRACE(i);
+    const BatchItem& item = batch.items[i++];
+    std::vector<std::pair<std::string, std::string>> labels;
+    for (simdjson::dom::element l : s["labels"].get_array()) {
+      labels.emplace_back(std::string(l["name"].get_string().value()),
+                          std::string(l["value"].get_string().value()));
+    }
+    std::vector<std::pair<std::string, std::string>> want;
+    for (const auto& [k, v] : item.labels) {
+      if (k != "__delta__" && !v.empty()) want.emplace_back(k, v);
+    }
+    want.emplace_back("__delta__", "false");
+    EXPECT_EQ(labels, want);
+    simdjson::dom::array samples = s["samples"].get_array();
+    ASSERT_EQ(samples.size(), 1u);
+    std::string raw;
+    ASSERT_TRUE(Base64Decode((*samples.begin())["rawProfile"].get_string().value(), &raw));
+    auto got = profile::DecodePprof(raw);
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_EQ(got->sample_types.size(), item.profile.sample_types.size());
+    for (size_t t = 0; t < item.profile.sample_types.size(); ++t) {
+      EXPECT_EQ(got->Total(t), item.profile.Total(t));
+    }
+    EXPECT_EQ(got->time_nanos, item.profile.time_nanos);
+  }
+}
+
+TEST(PushExporterTest, RetryableAndPermanentErrors) {
+  HttpReceiver rx;
+  std::vector<HttpReceiver::Answer> script(2);
+  script[0].status = 503;
+  script[1].status = 400;
+  script[1].body = "bad labels";
+  script[1].content_type = "text/plain";
+  rx.Script(script);
+  auto e = PushExporter::Create(Http(rx.url()));
+  ASSERT_TRUE(e.ok());
+  const Batch b = testing::TinyBatch("t", "one", 1);
+  EXPECT_EQ((*e)->Export(b).code(), absl::StatusCode::kUnavailable);
+  absl::Status refused = (*e)->Export(b);
+  EXPECT_FALSE(IsRetryable(refused));
+  EXPECT_EQ(refused.message(),
+            fmt::format("POST {}/push.v1.PusherService/Push: HTTP 400: bad labels", rx.url()));
 }
 
 }  // namespace

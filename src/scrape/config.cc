@@ -287,8 +287,11 @@ absl::StatusOr<ScraperFile> ParseScraperFile(std::string_view yaml) {
       f.scrape_configs = std::move(*c);
     }
     if (const YAML::Node p = root["push"]) {
-      CheckKeys(p, "push", {"endpoint", "headers"});
+      CheckKeys(p, "push", {"endpoint", "headers", "queue_dir", "max_queue_bytes"});
       if (p["endpoint"]) f.push_endpoint = Scalar(p["endpoint"], "push.endpoint");
+      if (p["queue_dir"]) f.push_queue_dir = Scalar(p["queue_dir"], "push.queue_dir");
+      if (p["max_queue_bytes"])
+        f.push_max_queue_bytes = yaml::Bytes(p["max_queue_bytes"], "push.max_queue_bytes");
       if (const YAML::Node h = p["headers"]) {
         if (!h.IsMap()) Fail("push.headers", "expected a mapping of header names to values");
         for (const auto& kv : h) {

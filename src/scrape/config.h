@@ -96,12 +96,16 @@ absl::StatusOr<std::vector<ScrapeConfig>> ParseScrapeConfigs(std::string_view ya
 //
 //   scrape_configs: [...]
 //   push:
-//     endpoint: http://hearth:4040      # a Hearth or Pyroscope server (its /ingest API)
+//     endpoint: http://hearth:4040      # a Hearth or Pyroscope server (push.v1 Push)
 //     headers: {Authorization: Bearer t}
+//     queue_dir: /var/lib/hearth-scrape # keep unsent profiles on disk (default: in memory)
+//     max_queue_bytes: 64MiB
 struct ScraperFile {
   std::vector<ScrapeConfig> scrape_configs;
   std::string push_endpoint;
   std::vector<std::pair<std::string, std::string>> push_headers;
+  std::string push_queue_dir;                     // "": the push queue is in memory
+  uint64_t push_max_queue_bytes = uint64_t{64} << 20;
 };
 absl::StatusOr<ScraperFile> ParseScraperFile(std::string_view yaml);
 

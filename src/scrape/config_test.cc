@@ -150,5 +150,31 @@ TEST(ScrapeConfig, ErrorsNameTheKey) {
   }
 }
 
+TEST(ScraperFile, PushSection) {
+  auto f = ParseScraperFile(R"(
+push:
+  endpoint: http://hearth:4040
+  headers: {Authorization: Bearer t}
+  queue_dir: /var/lib/hearth-scrape
+  max_queue_bytes: 8MiB
+scrape_configs:
+  - job_name: a
+)");
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->push_endpoint, "http://hearth:4040");
+  EXPECT_EQ(f->push_headers,
+            (std::vector<std::pair<std::string, std::string>>{{"Authorization", "Bearer t"}}));
+  EXPECT_EQ(f->push_queue_dir, "/var/lib/hearth-scrape");
+  EXPECT_EQ(f->push_max_queue_bytes, uint64_t{8} << 20);
+  ASSERT_EQ(f->scrape_configs.size(), 1u);
+  // Defaults: an in-memory queue of 64 MiB.
+  auto d = ParseScraperFile("push: {endpoint: http://h:4040}");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->push_queue_dir, "");
+  EXPECT_EQ(d->push_max_queue_bytes, uint64_t{64} << 20);
+  EXPECT_EQ(ParseScraperFile("push: {queue: x}").status().message(),
+            "push: unknown key \"queue\" (known: endpoint, headers, queue_dir, max_queue_bytes)");
+}
+
 }  // namespace
 }  // namespace hearth::scrape
