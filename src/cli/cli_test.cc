@@ -247,6 +247,39 @@ TEST(CliTest, DbImportWithLabelFlagsThenQuery) {
   fs::remove_all(data);
 }
 
+// db query with pprof's frame filters: the top report is go tool pprof's with the same
+// filters; the folded stacks are filtered too.
+TEST(CliTest, DbQueryFrameFilters) {
+  const std::string data = fs::temp_directory_path() / ("hearth_cli_dbf_" + std::to_string(getpid()));
+  fs::remove_all(data);
+  const std::string fixture = kFixtures + "go/http/cpuburn.profile.10s.pb.gz";
+  Result imp = RunCommand(kHearth + " db import --no-progress --data " + data +
+                          " --service cpuburn " + fixture);
+  ASSERT_EQ(imp.exit_code, 0) << imp.err;
+  const std::string query = kHearth + " db query --data " + data +
+                            " --from 2020-01-01T00:00:00Z --to 2100-01-01T00:00:00Z "
+                            "'process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name=\"cpuburn\"}' "
+                            "--focus 'main\\.integrate|sort\\.' --hide '^runtime\\.'";
+  Result q = RunCommand(query);
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  Result ref = RunCommand("go tool pprof -top -focus='main\\.integrate|sort\\.' -hide='^runtime\\.' " +
+                         fixture);
+  ASSERT_EQ(ref.exit_code, 0) << ref.err;
+  ASSERT_NE(ref.out.find("Active filters:"), std::string::npos) << ref.out;
+  ASSERT_NE(q.out.find("Active filters:"), std::string::npos) << q.out;
+  EXPECT_EQ(q.out.substr(q.out.find("Active filters:")), ref.out.substr(ref.out.find("Active filters:")));
+
+  Result folded = RunCommand(query + " --format folded");
+  ASSERT_EQ(folded.exit_code, 0) << folded.err;
+  EXPECT_THAT(folded.out, HasSubstr("main.integrate"));
+  EXPECT_THAT(folded.out, Not(HasSubstr("runtime.")));
+  EXPECT_THAT(folded.out, Not(HasSubstr("main.fib")));
+  Result bad = RunCommand(query + " --format folded --show_from '('");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_THAT(bad.err, HasSubstr("parsing show_from regexp: missing )"));
+  fs::remove_all(data);
+}
+
 TEST(CliTest, EverySubcommandHasHelp) {
   for (const char* cmd : {"top", "traces", "tags", "raw", "merge", "diff", "convert"}) {
     Result r = RunCommand(kHearth + " " + cmd + " --help");

@@ -18,6 +18,7 @@
 #include "cli/load.h"
 #include "formats/detect.h"
 #include "profile/call_tree.h"
+#include "profile/filter.h"
 #include "profile/pprof_codec.h"
 #include "profile/report.h"
 #include "query/selector.h"
@@ -193,6 +194,7 @@ struct QueryFlags {
   std::vector<std::string> group_by, span_ids;
   bool no_rollups = false;
   int nodecount = -1;
+  profile::FrameFilters frames;
 };
 
 int RunQuery(QueryFlags& f) {
@@ -245,6 +247,13 @@ int RunQuery(QueryFlags& f) {
     for (const auto& w : r->warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
     for (auto& g : r->groups) {
       if (!f.group_by.empty()) out += storage::LabelsString(g.group) + "\n";
+      // The top report filters like pprof (percentages of the whole profile); the others
+      // get the filtered profile.
+      if (f.format != "top" && !f.frames.empty()) {
+        std::vector<std::string> notes;
+        if (auto s = profile::ApplyFrameFilters(g.profile, f.frames, &notes); !s.ok()) return Fail(s);
+        for (const auto& n : notes) std::fprintf(stderr, "%s\n", n.c_str());
+      }
       if (f.format == "pprof") {
         if (r->groups.size() > 1) {
           return Fail(absl::InvalidArgumentError("--format pprof writes one profile: drop --group-by"));
@@ -255,10 +264,17 @@ int RunQuery(QueryFlags& f) {
       } else if (f.format == "top") {
         profile::ReportOptions ro;
         ro.node_count = f.nodecount;
+        ro.focus = f.frames.focus;
+        ro.ignore = f.frames.ignore;
+        ro.hide = f.frames.hide;
+        ro.show = f.frames.show;
+        ro.show_from = f.frames.show_from;
+        ro.prune_from = f.frames.prune_from;
         auto prepared = profile::PrepareLikePprof(std::move(g.profile));
         if (!prepared.ok()) return Fail(prepared.status());
         auto rep = profile::GenerateReport(std::move(*prepared), profile::ReportFormat::kTop, ro);
         if (!rep.ok()) return Fail(rep.status());
+        for (const auto& w : rep->warnings) std::fprintf(stderr, "%s\n", w.c_str());
         out += rep->text;
       } else {
         return Fail(absl::InvalidArgumentError(
@@ -402,6 +418,12 @@ void AddDbCommands(CLI::App& app, int* exit_code) {
     cmd->add_option("--group-by", f->group_by, "Label names to group by")->delimiter(',');
     cmd->add_option("--span-id", f->span_ids, "Only samples of these span ids");
     cmd->add_option("--nodecount", f->nodecount, "Rows of the top report (default all)");
+    cmd->add_option("--focus", f->frames.focus, "Keep samples with a frame matching this regexp");
+    cmd->add_option("--ignore", f->frames.ignore, "Drop samples with a frame matching this regexp");
+    cmd->add_option("--hide", f->frames.hide, "Remove frames matching this regexp");
+    cmd->add_option("--show", f->frames.show, "Keep only frames matching this regexp");
+    cmd->add_option("--show_from", f->frames.show_from, "Drop frames above the first match");
+    cmd->add_option("--prune_from", f->frames.prune_from, "Drop frames below the first match");
     cmd->add_flag("--no-rollups", f->no_rollups, "Read raw rows only");
     cmd->add_option("-o,--output", f->output, "Write to a file (pprof is gzipped)");
     cmd->callback([f, exit_code] { *exit_code = RunQuery(*f); });

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -145,6 +146,40 @@ absl::StatusOr<std::unique_ptr<re2::RE2>> CompileRegexp(std::string_view option,
     return absl::InvalidArgumentError(fmt::format("parsing {} regexp: {}", option, re->error()));
   }
   return re;
+}
+
+absl::Status ApplyFrameFilters(Profile& p, const FrameFilters& f,
+                               std::vector<std::string>* warnings) {
+  auto compile = [](std::string_view option, const std::string& pattern,
+                    std::unique_ptr<re2::RE2>* out) -> absl::Status {
+    auto re = CompileRegexp(option, pattern);
+    if (!re.ok()) return re.status();
+    *out = std::move(*re);
+    return absl::OkStatus();
+  };
+  std::unique_ptr<re2::RE2> focus, ignore, hide, show, show_from, prune_from;
+  for (auto [option, pattern, out] :
+       {std::tuple{"focus", &f.focus, &focus}, std::tuple{"ignore", &f.ignore, &ignore},
+        std::tuple{"hide", &f.hide, &hide}, std::tuple{"show", &f.show, &show},
+        std::tuple{"show_from", &f.show_from, &show_from},
+        std::tuple{"prune_from", &f.prune_from, &prune_from}}) {
+    if (absl::Status s = compile(option, *pattern, out); !s.ok()) return s;
+  }
+  auto warn_unless = [warnings](bool matched, std::string_view option) {
+    if (!matched) warnings->push_back(fmt::format("{} expression matched no samples", option));
+  };
+  if (!focus && !ignore && !hide && !show) {
+    std::erase_if(p.samples, [](const Sample& s) { return s.depth == 0; });
+  } else {
+    NameFilterResult r = FilterSamplesByName(p, focus.get(), ignore.get(), hide.get(), show.get());
+    warn_unless(!focus || r.focus_matched, "Focus");
+    warn_unless(!ignore || r.ignore_matched, "Ignore");
+    warn_unless(!hide || r.hide_matched, "Hide");
+    warn_unless(!show || r.show_matched, "Show");
+  }
+  if (show_from) warn_unless(ShowFrom(p, *show_from), "ShowFrom");
+  if (prune_from) PruneFrom(p, *prune_from);
+  return absl::OkStatus();
 }
 
 NameFilterResult FilterSamplesByName(Profile& p, const re2::RE2* focus, const re2::RE2* ignore,

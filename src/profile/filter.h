@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -47,6 +48,23 @@ bool ShowFrom(Profile& p, const re2::RE2& re);
 
 // pprof PruneFrom: cut each stack below (leafward of) its lowest matching location.
 void PruneFrom(Profile& p, const re2::RE2& re);
+
+// pprof's frame options as its driver applies them: focus, ignore, hide and show
+// (FilterSamplesByName), then show_from, then prune_from. An empty string is "not set".
+struct FrameFilters {
+  std::string focus, ignore, hide, show, show_from, prune_from;
+  bool empty() const {
+    return focus.empty() && ignore.empty() && hide.empty() && show.empty() && show_from.empty() &&
+           prune_from.empty();
+  }
+};
+
+// Applies `f` to `p`. A bad regexp is an error naming the option ("parsing focus regexp:
+// ..."); `warnings` gets pprof's note for each option that matched nothing ("Focus
+// expression matched no samples"). As in pprof, samples left without frames are dropped,
+// also when no name filter is set.
+absl::Status ApplyFrameFilters(Profile& p, const FrameFilters& f,
+                               std::vector<std::string>* warnings);
 
 // pprof Prune / RemoveUninteresting (drop_frames / keep_frames of the profile).
 void Prune(Profile& p, const re2::RE2& drop, const re2::RE2* keep);

@@ -62,23 +62,13 @@ absl::Status CompileOption(std::string_view name, const std::string& pattern,
   return absl::OkStatus();
 }
 
-// Go 1.19's FilterSamplesByName runs even without any name filter, and then still drops the
-// samples that have no locations (none of their frames is "focused"). The total was taken
-// before, so such samples count in it but show nowhere.
-void DropEmptyStacks(Profile& p) {
-  std::erase_if(p.samples, [](const Sample& s) { return s.depth == 0; });
-}
-
 // pprof's applyFocus (driver_focus.go): name filters, show_from, tag filters, tag
-// show/hide, prune_from, in that order. Warnings name options that matched nothing.
+// show/hide, prune_from. prune_from only cuts stacks, so it may go before the tag filters
+// (which only look at labels): ApplyFrameFilters does the frame part. Warnings name options
+// that matched nothing.
 absl::Status ApplyFocus(Profile& p, const ReportContext& c, std::vector<std::string>* warnings) {
   const ReportOptions& o = c.o;
-  std::unique_ptr<re2::RE2> focus, ignore, hide, show, show_from, prune_from, tag_show, tag_hide;
-  HEARTH_RETURN_IF_ERROR(CompileOption("focus", o.focus, &focus));
-  HEARTH_RETURN_IF_ERROR(CompileOption("ignore", o.ignore, &ignore));
-  HEARTH_RETURN_IF_ERROR(CompileOption("hide", o.hide, &hide));
-  HEARTH_RETURN_IF_ERROR(CompileOption("show", o.show, &show));
-  HEARTH_RETURN_IF_ERROR(CompileOption("show_from", o.show_from, &show_from));
+  std::unique_ptr<re2::RE2> tag_show, tag_hide;
   TagMatch tag_focus, tag_ignore;
   if (!o.tag_focus.empty()) {
     HEARTH_ASSIGN_OR_RETURN(tag_focus,
@@ -88,31 +78,19 @@ absl::Status ApplyFocus(Profile& p, const ReportContext& c, std::vector<std::str
     HEARTH_ASSIGN_OR_RETURN(tag_ignore,
                             CompileTagFilter("tagignore", o.tag_ignore, c.num_label_units));
   }
-  HEARTH_RETURN_IF_ERROR(CompileOption("prune_from", o.prune_from, &prune_from));
   HEARTH_RETURN_IF_ERROR(CompileOption("tagshow", o.tag_show, &tag_show));
   HEARTH_RETURN_IF_ERROR(CompileOption("taghide", o.tag_hide, &tag_hide));
-
-  auto warn_unless = [warnings](bool matched, std::string_view option) {
-    if (!matched) warnings->push_back(fmt::format("{} expression matched no samples", option));
-  };
-  if (!focus && !ignore && !hide && !show) {
-    DropEmptyStacks(p);
-  } else {
-    NameFilterResult r = FilterSamplesByName(p, focus.get(), ignore.get(), hide.get(), show.get());
-    warn_unless(!focus || r.focus_matched, "Focus");
-    warn_unless(!ignore || r.ignore_matched, "Ignore");
-    warn_unless(!hide || r.hide_matched, "Hide");
-    warn_unless(!show || r.show_matched, "Show");
-  }
-  if (show_from) warn_unless(ShowFrom(p, *show_from), "ShowFrom");
+  HEARTH_RETURN_IF_ERROR(ApplyFrameFilters(
+      p, {o.focus, o.ignore, o.hide, o.show, o.show_from, o.prune_from}, warnings));
   if (tag_focus || tag_ignore) {
     bool focus_matched = true, ignore_matched = true;
     FilterSamplesByTag(p, tag_focus, tag_ignore, &focus_matched, &ignore_matched);
-    warn_unless(!tag_focus || focus_matched, "TagFocus");
-    warn_unless(!tag_ignore || ignore_matched, "TagIgnore");
+    if (!focus_matched && tag_focus) warnings->push_back("TagFocus expression matched no samples");
+    if (!ignore_matched && tag_ignore) {
+      warnings->push_back("TagIgnore expression matched no samples");
+    }
   }
   if (tag_show || tag_hide) FilterTagsByName(p, tag_show.get(), tag_hide.get());
-  if (prune_from) PruneFrom(p, *prune_from);
   return absl::OkStatus();
 }
 

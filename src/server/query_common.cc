@@ -282,7 +282,19 @@ absl::StatusOr<storage::MergeResult> RunMerge(const QueryEnv& env, const MergeQu
   req.span_ids = q.span_ids;
   req.trace_ids = q.trace_ids;
   req.group_by = q.group_by;
-  return env.backend().SelectMerge(req);
+  HEARTH_ASSIGN_OR_RETURN(storage::MergeResult r, env.backend().SelectMerge(req));
+  if (!q.frames.empty()) {
+    std::vector<std::string> notes;
+    for (storage::MergeGroup& g : r.groups) {
+      HEARTH_RETURN_IF_ERROR(profile::ApplyFrameFilters(g.profile, q.frames, &notes));
+    }
+    for (std::string& n : notes) {
+      if (std::find(r.warnings.begin(), r.warnings.end(), n) == r.warnings.end()) {
+        r.warnings.push_back(std::move(n));
+      }
+    }
+  }
+  return r;
 }
 
 absl::StatusOr<profile::Profile> MergeOne(const QueryEnv& env, const MergeQuery& q) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "profile/filter.h"
 #include "profile/profile.h"
 #include "query/selector.h"
 #include "server/http.h"
@@ -142,6 +143,9 @@ struct MergeQuery {
   std::vector<storage::Matcher> matchers;  // derived profile-type labels are dropped
   storage::TimeRange range;
   std::vector<std::string> span_ids = {}, trace_ids = {}, group_by = {};
+  // pprof's -focus, -ignore, -hide, -show, -show_from, -prune_from, applied to each merged
+  // group; options that matched nothing add pprof's note to the warnings.
+  profile::FrameFilters frames = {};
 };
 absl::StatusOr<storage::MergeResult> RunMerge(const QueryEnv& env, const MergeQuery& q);
 // The merge without group_by: one profile with the type's sample type even when empty.

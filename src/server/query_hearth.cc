@@ -295,6 +295,20 @@ void WriteTop(JsonWriter& w, const TopTable& top) {
   w.EndArray();
 }
 
+// pprof's frame filters as query parameters (focus, ignore, hide, show, show_from,
+// prune_from), checked before any data is read.
+absl::StatusOr<profile::FrameFilters> FrameFilterParams(const HttpRequest& req) {
+  profile::FrameFilters f;
+  for (auto [name, field] : {std::pair{"focus", &f.focus}, std::pair{"ignore", &f.ignore},
+                             std::pair{"hide", &f.hide}, std::pair{"show", &f.show},
+                             std::pair{"show_from", &f.show_from},
+                             std::pair{"prune_from", &f.prune_from}}) {
+    *field = std::string(req.Param(name));
+    if (auto re = profile::CompileRegexp(name, *field); !re.ok()) return re.status();
+  }
+  return f;
+}
+
 HttpResponse Merge(const QueryEnv& env, const HttpRequest& req) {
   auto c = ParseCommon(env, req);
   if (!c.ok()) return JsonError(c.status());
@@ -319,6 +333,9 @@ HttpResponse Merge(const QueryEnv& env, const HttpRequest& req) {
   q.span_ids = ListParam(req, "span_id");
   q.trace_ids = ListParam(req, "trace_id");
   q.group_by = ListParam(req, "group_by");
+  auto frames = FrameFilterParams(req);
+  if (!frames.ok()) return JsonError(frames.status());
+  q.frames = std::move(*frames);
   if (!q.group_by.empty() && (format == "pprof" || format == "folded")) {
     return JsonError(absl::InvalidArgumentError("group_by applies to format=flamegraph and top"));
   }
@@ -488,9 +505,13 @@ HttpResponse Diff(const QueryEnv& env, const HttpRequest& req) {
     return JsonError(absl::InvalidArgumentError(
         fmt::format("format \"{}\" is not one of flamegraph, pprof", format)));
   }
+  auto frames = FrameFilterParams(req);
+  if (!frames.ok()) return JsonError(frames.status());
   profile::Profile profiles[2];
   for (int i = 0; i < 2; ++i) {
-    auto p = MergeOne(env, {*tenant, sides[i].sel.type, sides[i].sel.matchers, sides[i].range});
+    MergeQuery q{*tenant, sides[i].sel.type, sides[i].sel.matchers, sides[i].range};
+    q.frames = *frames;
+    auto p = MergeOne(env, q);
     if (!p.ok()) return JsonError(p.status());
     profiles[i] = std::move(*p);
   }

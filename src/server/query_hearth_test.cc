@@ -250,6 +250,99 @@ TEST_F(QueryApiTest, MergePprofLoadsInGoToolPprof) {
   EXPECT_EQ(TopRows(top.out), TopRows(Reference("http.cpuburn.profile.10s.top.txt")));
 }
 
+TEST_F(QueryApiTest, MergeFrameFiltersMatchGoToolPprof) {
+  // pprof's -focus/-hide on the stored profile give pprof's rows; its percentages are of
+  // the whole profile (3.61s), ours are values.
+  const std::string focus = "main\\.integrate|sort\\.", hide = "^runtime\\.";
+  HttpResponse r =
+      Get("/api/v1/merge",
+          {{"query", "process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name=\"cpuburn\"}"},
+           {"format", "top"},
+           {"focus", focus},
+           {"hide", hide},
+           {"from", From()},
+           {"until", Until()}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::map<std::string, std::pair<int64_t, int64_t>> ours;
+  for (auto row : Parse(r.body)["groups"].at(0)["rows"].get_array()) {
+    bool inl = false;
+    if (row["inline"].get(inl) != simdjson::SUCCESS) inl = false;
+    ours[Str(row["name"]) + (inl ? " (inline)" : "")] = {Int(row["flat"]), Int(row["cum"])};
+  }
+  const std::string path = storage::testing::FixturePath("go/http/cpuburn.profile.10s.pb.gz");
+  CommandResult ref = RunCommand(fmt::format("go tool pprof -top -nodefraction=0 -focus='{}' -hide='{}' {}",
+                                             focus, hide, path));
+  ASSERT_EQ(ref.exit_code, 0) << ref.err;
+  const std::vector<RefRow> rows = ReferenceRows(ref.out);
+  ASSERT_GT(rows.size(), 5u) << ref.out;
+  EXPECT_EQ(ours.size(), rows.size());
+  const double total = 3610000000.0;
+  for (const RefRow& row : rows) {
+    auto it = ours.find(row.name);
+    ASSERT_NE(it, ours.end()) << row.name;
+    EXPECT_NEAR(it->second.first * 100 / total, row.flat_pct, 0.006) << row.name;
+    EXPECT_NEAR(it->second.second * 100 / total, row.cum_pct, 0.006) << row.name;
+    EXPECT_FALSE(row.name.starts_with("runtime.")) << row.name;
+  }
+
+  // Folded stacks: every one passes through a focused frame; no runtime frame is left.
+  r = Get("/api/v1/merge",
+          {{"query", "process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name=\"cpuburn\"}"},
+           {"format", "folded"},
+           {"focus", focus},
+           {"hide", hide},
+           {"from", From()},
+           {"until", Until()}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  int lines = 0;
+  for (std::string_view line : Split(r.body, '\n')) {
+    if (line.empty()) continue;
+    ++lines;
+    EXPECT_TRUE(line.find("main.integrate") != std::string_view::npos ||
+                line.find("sort.") != std::string_view::npos)
+        << line;
+    EXPECT_EQ(line.find("runtime."), std::string_view::npos) << line;
+  }
+  EXPECT_GT(lines, 5);
+
+  // An option that matches nothing: an empty answer with pprof's note. A bad regexp: 400.
+  r = Get("/api/v1/merge",
+          {{"query", "process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name=\"cpuburn\"}"},
+           {"focus", "no_such_function"},
+           {"from", From()},
+           {"until", Until()}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  simdjson::dom::element doc = Parse(r.body);
+  EXPECT_EQ(Int(doc["groups"].at(0)["total"]), 0);
+  EXPECT_THAT(Strings(doc["warnings"]), ElementsAre("Focus expression matched no samples"));
+  for (const char* route : {"/api/v1/merge", "/api/v1/diff"}) {
+    r = Get(route, {{"query", "process_cpu:cpu:nanoseconds:cpu:nanoseconds"},
+                    {"show_from", "main.(fib"},
+                    {"from", From()},
+                    {"until", Until()}});
+    EXPECT_EQ(r.status, 400) << route;
+    EXPECT_THAT(r.body, HasSubstr("parsing show_from regexp: missing ): main.(fib")) << route;
+  }
+
+  // The diff filters both sides.
+  r = Get("/api/v1/diff", {{"left", "process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name=\"cpuburn\"}"},
+                           {"right", "process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name=\"cpuburn3\"}"},
+                           {"focus", "^main\\.fib$"},
+                           {"from", From()},
+                           {"until", Until()}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  doc = Parse(r.body);
+  // Samples through main.fib: its cum in the reference ("0.63s 17.45%  main.fib").
+  EXPECT_EQ(Int(doc["left"]["total"]), 630000000);
+  std::set<std::string> names;
+  for (auto row : doc["table"].get_array()) names.insert(Str(row["name"]));
+  // main.fib with its callers and callees; the other workers' functions are gone.
+  EXPECT_TRUE(names.contains("main.fib"));
+  for (const char* gone : {"sort.partition", "math.sin", "crypto/sha256.block", "main.integrate"}) {
+    EXPECT_FALSE(names.contains(gone)) << gone;
+  }
+}
+
 TEST_F(QueryApiTest, Series) {
   HttpResponse r = Get("/api/v1/series", {{"query", "process_cpu:cpu:nanoseconds:cpu:nanoseconds"},
                                           {"group_by", "service_name"},
