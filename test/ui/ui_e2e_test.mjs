@@ -110,6 +110,8 @@ let browser;
 let page;
 let cli = '';
 let downloadedTop = '';
+let cliFiltered = '';
+let filteredTop = '';
 const step = async (name, fn) => {
   process.stdout.write(`ui: ${name} ... `);
   try {
@@ -275,6 +277,51 @@ try {
     downloadedTop = top;
   });
 
+  await step('frame filters: pprof -hide and -focus', async () => {
+    // The reference: go tool pprof with the same filter on the fixture of this selection.
+    const fixture = `${fixtures}/go/http/cpuburn.profile.10s.pb.gz`;
+    const refFile = path.join(server.dir, 'hide.top.txt');
+    fs.writeFileSync(refFile, execFileSync('go', ['tool', 'pprof', '-top', '-hide=^runtime\\.', fixture],
+                                           { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+    const want = pprofTop(refFile).map((r) => r.name);
+    assert.ok(want.length > 10 && !want.some((n) => n.startsWith('runtime.')), want.join(', '));
+    await page.click('[data-testid="filters-summary"]');
+    await page.selectOption('[data-testid="filter-preset"]', '^runtime\\.');
+    assert.equal(await page.inputValue('[data-testid="filter-hide"]'), '^runtime\\.');
+    await page.click('[data-testid="filter-apply"]');
+    await page.waitForFunction(() => new URLSearchParams(location.search).get('hide') === '^runtime\\.');
+    await page.waitForSelector('[data-testid="flamegraph-nodes"] li[data-name="main.fib"]', { state: 'attached' });
+    const shown = await names('flamegraph');
+    assert.ok(!shown.some((n) => n.startsWith('runtime.')), `no runtime frames (has ${shown.filter((n) => n.startsWith('runtime.')).join(', ')})`);
+    assert.deepEqual((await topRows()).filter((n) => want.includes(n)), want);
+    assert.equal(await page.textContent('[data-testid="filters-summary"]'), 'Frames: hiding ^runtime\\.');
+    await shot('filters');
+    // Only the stacks through main.fib: its cum in pprof's reference, 0.63 s.
+    await page.click('[data-testid="filters-summary"]');
+    await page.fill('[data-testid="filter-only"]', 'main\\.fib');
+    await page.press('[data-testid="filter-only"]', 'Enter');
+    await page.waitForFunction(() => new URLSearchParams(location.search).get('only') === 'main\\.fib');
+    await page.waitForFunction(() => document.querySelector('[data-testid="flamegraph-nodes"] li[data-depth="0"]')?.dataset.total === '630000000');
+    assert.ok(!(await names('flamegraph')).includes('main.integrate'));
+    cliFiltered = await page.textContent('[data-testid="cli-command"]');
+    assert.match(cliFiltered, / --focus 'main\\\.fib' --hide '\^runtime\\\.' --format pprof -o profile\.pb\.gz$/);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-pprof"]')]);
+    const file = path.join(server.dir, 'filtered.pb.gz');
+    await download.saveAs(file);
+    filteredTop = execFileSync(hearth, ['top', file], { encoding: 'utf8' });
+    assert.match(filteredTop, /Total samples = 630ms/);
+    // A filter that matches nothing says so.
+    await page.click('[data-testid="filters-summary"]');
+    await page.fill('[data-testid="filter-only"]', 'no_such_function');
+    await page.click('[data-testid="filter-apply"]');
+    await page.waitForSelector('[data-testid="empty"]');
+    assert.match(await page.textContent('[data-testid="empty"]'), /No samples are left after the frame filters \(only no_such_function · hiding \^runtime\\\.\)/);
+    await page.click('[data-testid="filters-summary"]');
+    await page.click('[data-testid="filter-clear"]');
+    await page.waitForFunction(() => !/[?&](only|hide)=/.test(location.search));
+    await page.waitForFunction(() => document.querySelector('[data-testid="flamegraph-nodes"] li[data-depth="0"]')?.dataset.total === '3610000000');
+  });
+
   await step('timeline: click a point opens that step alone', async () => {
     await page.goto(`${server.url}/?from=now-3h&until=now&query=${encodeURIComponent('{service_name="checkout"}')}`);
     await page.waitForSelector('[data-testid="timeline"][data-points="2"][data-series="1"]');
@@ -431,6 +478,9 @@ try {
     const top = execFileSync(hearth, ['top', `${server.dir}/cli.pb.gz`], { encoding: 'utf8' });
     const rows = (t) => t.split('\n').filter((l) => !/^(File|Time|Duration):/.test(l));
     assert.deepEqual(rows(top), rows(downloadedTop));
+    const filtered = cliFiltered.replace('--data hearth-data', `--data '${server.dataDir}'`).replace('-o profile.pb.gz', `-o '${server.dir}/cli-filtered.pb.gz'`);
+    execFileSync('bash', ['-c', filtered], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PATH: `${path.dirname(path.resolve(hearth))}:${process.env.PATH}` } });
+    assert.deepEqual(rows(execFileSync(hearth, ['top', `${server.dir}/cli-filtered.pb.gz`], { encoding: 'utf8' })), rows(filteredTop));
   });
 
   assert.deepEqual(consoleErrors, [], 'no uncaught errors in the page');

@@ -8,7 +8,8 @@ import { button, empty, errorBox, h, loading } from './dom';
 import { FlameGraph, diffLegend } from './flamegraph';
 import { formatValue } from './format';
 import { labelSource, rangePicker } from './querybar';
-import { selector } from './state';
+import { frameFilters } from './filters';
+import { frameParams, selector } from './state';
 import { diffTable } from './table';
 import { flameToolbar } from './single';
 import { FlameTree } from './tree';
@@ -53,6 +54,7 @@ export function renderCompare(app: App, root: HTMLElement, signal: AbortSignal):
   const diffParams = {
     left: selector(s.type, a.query), right: selector(s.type, b.query),
     left_from: a.from, left_until: a.until, right_from: b.from, right_until: b.until,
+    ...frameParams(s),
   };
   root.replaceChildren(
     h('div', { class: 'compare-head' },
@@ -62,9 +64,10 @@ export function renderCompare(app: App, root: HTMLElement, signal: AbortSignal):
                'data-testid': 'download-diff' }, 'Download diff pprof')),
     sideEditor(app, a, (p) => app.update({ query: p.query, from: p.from, until: p.until }, { reload: true, push: true })),
     sideEditor(app, b, (p) => app.update({ rightQuery: p.query, rightFrom: p.from, rightUntil: p.until }, { reload: true, push: true })),
-    h('div', { class: 'viewbar' }, toolbar.el), content);
+    h('div', { class: 'viewbar' }, toolbar.el), frameFilters(app), content);
 
-  const merge = (side: Side) => api.merge({ query: selector(s.type, side.query), from: side.from, until: side.until, max_nodes: s.maxNodes }, signal);
+  const merge = (side: Side) => api.merge({ query: selector(s.type, side.query), from: side.from, until: side.until,
+                                             max_nodes: s.maxNodes, ...frameParams(s) }, signal);
   Promise.all([merge(a), merge(b), api.diff({ ...diffParams, max_nodes: s.maxNodes }, signal)])
     .then(([ma, mb, d]) => show(ma, mb, d), (e) => { if (!signal.aborted) content.replaceChildren(errorBox('the comparison', e)); });
 

@@ -3,6 +3,7 @@
 import { api, type MergeResponse, type TopResponse } from './api';
 import { type App, unitOf } from './app';
 import { button, debounce, empty, errorBox, h, loading } from './dom';
+import { describeFilters, frameFilters } from './filters';
 import { FlameGraph } from './flamegraph';
 import { formatTime, formatValue } from './format';
 import { queryBar, shareBar } from './querybar';
@@ -69,7 +70,7 @@ export function renderSingle(app: App, root: HTMLElement, signal: AbortSignal): 
         button('Back to the range', () => history.back(), { class: 'link' }))
     : null;
   root.replaceChildren(barHost, shareBar(app), heading ?? '', point ?? '', timelineHost,
-    h('div', { class: 'viewbar' }, tabs, toolbar.el), content);
+    h('div', { class: 'viewbar' }, tabs, toolbar.el), frameFilters(app), content);
 
   // Query bar choices (services, label names) load beside the data.
   const bar = queryBar(app);
@@ -100,6 +101,12 @@ export function renderSingle(app: App, root: HTMLElement, signal: AbortSignal): 
 
   function show(m: MergeResponse, t: TopResponse): void {
     const group = m.groups[0];
+    const filtered = describeFilters(s);
+    if (filtered && (!group || group.total === 0)) {
+      content.replaceChildren(empty(`No samples are left after the frame filters (${filtered}).`,
+        'Loosen or clear the filters (Filter frames above); the patterns are regular expressions over function, file and binary names.'));
+      return;
+    }
     if (!group || group.total === 0) {
       content.replaceChildren(empty(
         span ? `No samples of ${s.spanId ? 'span ' + s.spanId : 'trace ' + s.traceId} in ${s.type.split(':')[0]} profiles between ${when(s.from)} and ${when(s.until)}.`
@@ -123,7 +130,7 @@ export function renderSingle(app: App, root: HTMLElement, signal: AbortSignal): 
     table.set(t.groups[0]?.rows ?? []);
     const summary = h('div', { class: 'summary', 'data-testid': 'summary' },
       `Total ${formatValue(total, m.unit || unit)} · ${m.stats.series} series · ${m.stats.samples.toLocaleString('en')} samples · ` +
-      `${tree.n.toLocaleString('en')} nodes` +
+      `${tree.n.toLocaleString('en')} nodes` + (filtered ? ` · frames: ${filtered}` : '') +
       (group.truncated ? ' (small callees folded into “other”; raise Max nodes to see more)' : ''),
       ...(m.warnings.length ? [h('div', { class: 'warn' }, `Warnings: ${m.warnings.join('; ')}`)] : []));
 

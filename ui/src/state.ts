@@ -2,6 +2,7 @@
 //
 //   /?type=process_cpu:cpu:nanoseconds:cpu:nanoseconds&query={service_name="api"}
 //     &from=now-1h&until=now&group_by=region&tab=both&search=fib&focus=main;main.fib
+//     &only=main\.handle&without=gc&hide=^runtime\.     (frame filters: pprof -focus/-ignore/-hide)
 //   /compare?...&right_query={...}&right_from=...&right_until=...
 //   /span?span_id=000000005eed0187&type=...
 
@@ -23,6 +24,9 @@ export interface ViewState {
   palette: string;
   search: string;
   focus: string;
+  only: string;
+  without: string;
+  hide: string;
   fn: string;
   maxNodes: string;
   point: string;
@@ -46,6 +50,9 @@ const keys: Array<[keyof ViewState, string, string]> = [
   ['palette', 'palette', 'red-green'],
   ['search', 'search', ''],
   ['focus', 'focus', ''],
+  ['only', 'only', ''],
+  ['without', 'without', ''],
+  ['hide', 'hide', ''],
   ['fn', 'fn', ''],
   ['maxNodes', 'max_nodes', '8192'],
   ['point', 'point', ''],
@@ -86,6 +93,11 @@ export function selector(type: string, query: string): string {
   return type + (m === '' ? '{}' : m.startsWith('{') ? m : `{${m}}`);
 }
 
+/** The frame filters as API parameters (pprof's names). */
+export function frameParams(s: ViewState): Params {
+  return { focus: s.only, ignore: s.without, hide: s.hide };
+}
+
 export function mergeParams(s: ViewState): Params {
   return {
     query: selector(s.type, s.query),
@@ -93,6 +105,7 @@ export function mergeParams(s: ViewState): Params {
     until: s.until,
     span_id: s.spanId,
     trace_id: s.traceId,
+    ...frameParams(s),
   };
 }
 
@@ -123,6 +136,9 @@ export function cliCommand(s: ViewState): string {
   const parts = ['hearth', 'db', 'query', '--data', 'hearth-data', shellQuote(selector(s.type, s.query)),
     '--from', shellQuote(s.from), '--to', shellQuote(s.until)];
   if (s.spanId) for (const id of s.spanId.split(',')) parts.push('--span-id', shellQuote(id));
+  for (const [flag, v] of [['--focus', s.only], ['--ignore', s.without], ['--hide', s.hide]]) {
+    if (v) parts.push(flag, shellQuote(v));
+  }
   parts.push('--format', 'pprof', '-o', 'profile.pb.gz');
   return parts.join(' ');
 }

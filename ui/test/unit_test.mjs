@@ -15,12 +15,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ui = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const esbuild = createRequire(path.join(ui, 'package.json'))('esbuild');
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-ui-unit-'));
-const modules = ['format', 'tree', 'state', 'colors', 'autocomplete'];
+const modules = ['format', 'tree', 'state', 'colors', 'autocomplete', 'filters'];
 await esbuild.build({
   entryPoints: modules.map((m) => path.join(ui, 'src', `${m}.ts`)),
   bundle: true, format: 'esm', platform: 'neutral', outdir: out, outExtension: { '.js': '.mjs' }, logLevel: 'error',
 });
-const [format, tree, state, colors, autocomplete] = await Promise.all(
+const [format, tree, state, colors, autocomplete, filters] = await Promise.all(
   modules.map((m) => import(pathToFileURL(path.join(out, `${m}.mjs`)).href)));
 process.on('exit', () => fs.rmSync(out, { recursive: true, force: true }));
 
@@ -155,14 +155,19 @@ test('packages of function names', () => {
 
 test('URL state round trip', () => {
   const s = state.parseUrl({ pathname: '/compare', search: '?type=process_cpu%3Acpu%3Ananoseconds%3Acpu%3Ananoseconds' +
-    '&query=%7Bservice_name%3D%22api%22%7D&from=now-6h&right_query=%7Bregion%3D%22eu%22%7D&tab=sandwich&fn=main.fib' });
+    '&query=%7Bservice_name%3D%22api%22%7D&from=now-6h&right_query=%7Bregion%3D%22eu%22%7D&tab=sandwich&fn=main.fib' +
+    '&only=main%5C.handle&hide=%5Eruntime%5C.' });
   assert.equal(s.view, 'compare');
   assert.equal(s.query, '{service_name="api"}');
   assert.equal(s.until, 'now', 'defaults fill what the URL leaves out');
   assert.equal(s.tab, 'sandwich');
+  assert.equal(s.only, 'main\\.handle');
+  assert.equal(s.hide, '^runtime\\.');
+  assert.deepEqual(state.frameParams(s), { focus: 'main\\.handle', ignore: '', hide: '^runtime\\.' });
   const again = state.parseUrl(new URL(`http://x${state.toUrl(s)}`));
   assert.deepEqual(again, s);
-  assert.equal(state.toUrl({ ...s, view: 'single', tab: 'both', fn: '', rightQuery: '', query: '', from: 'now-1h', type: '' }), '/');
+  assert.equal(state.toUrl({ ...s, view: 'single', tab: 'both', fn: '', rightQuery: '', query: '', from: 'now-1h', type: '',
+                             only: '', hide: '' }), '/');
   assert.equal(state.parseUrl({ pathname: '/', search: '?tab=bogus&orient=sideways' }).tab, 'both');
 });
 
@@ -183,6 +188,14 @@ test('the CLI command is shell-quoted', () => {
   const cmd = state.cliCommand({ ...s, type: 'process_cpu', query: `{team="o'neil"}`, from: '2026-11-26T07:00:00Z', spanId: 'ab,cd' });
   assert.equal(cmd, `hearth db query --data hearth-data 'process_cpu{team="o'\\''neil"}' --from 2026-11-26T07:00:00Z ` +
     '--to now --span-id ab --span-id cd --format pprof -o profile.pb.gz');
+  const filtered = state.cliCommand({ ...s, type: 'process_cpu', only: 'main\\.fib', without: 'gc', hide: '^runtime\\.|libc' });
+  assert.equal(filtered, `hearth db query --data hearth-data 'process_cpu{}' --from now-1h --to now ` +
+    `--focus 'main\\.fib' --ignore gc --hide '^runtime\\.|libc' --format pprof -o profile.pb.gz`);
+});
+
+test('frame filters in a few words', () => {
+  assert.equal(filters.describeFilters({ only: '', without: '', hide: '' }), '');
+  assert.equal(filters.describeFilters({ only: 'a', without: 'b', hide: 'c' }), 'only a · without b · hiding c');
 });
 
 test('autocomplete knows whether a name or a value is being typed', () => {
