@@ -157,6 +157,15 @@ int RunScrape(const ScrapeFlags& f) {
   if (file->scrape_configs.empty())
     return Fail(absl::InvalidArgumentError(fmt::format("{}: no scrape_configs", f.config)));
 
+  // Blocked before any thread starts, so every thread inherits the mask and only sigwait
+  // below takes them.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
   exporter::HttpExporterOptions eo;
   eo.endpoint = endpoint;
   eo.headers = file->push_headers;
@@ -177,13 +186,6 @@ int RunScrape(const ScrapeFlags& f) {
   auto queue = exporter::QueuedExporter::Open(std::move(*exp), std::move(qo));
   if (!queue.ok()) return Fail(queue.status());
   (*queue)->Start();
-
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-  signal(SIGPIPE, SIG_IGN);
 
   auto outbox = std::make_shared<ScrapeOutbox>(queue->get());
   auto sink = [outbox](scrape::ScrapedProfile sp) { return outbox->Push(std::move(sp)); };
