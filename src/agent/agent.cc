@@ -101,6 +101,9 @@ void Agent::OnEvent(const hearth_event& e) {
     }
     case HEARTH_EVENT_NEW_PID: {
       auto it = processes_.find(e.pid);
+      // A task is still sampled for a moment after its exit event (the rest of do_exit),
+      // which makes the kernel announce it again: there is nothing new to read.
+      if (it != processes_.end() && it->second.exited) break;
       if (it != processes_.end() && !it->second.stale && !it->second.info.maps.empty()) {
         // Known already (e.g. a fork's copy of its parent): refresh the mappings only.
         (void)reader_.RefreshMaps(&it->second.info);

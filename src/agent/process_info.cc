@@ -188,9 +188,10 @@ absl::Status ProcessReader::RefreshMaps(ProcessInfo* info) {
     return absl::NotFoundError(fmt::format("process {} is gone", info->pid));
   }
   std::vector<MapEntry> maps = ParseMaps(text);
-  if (maps.empty() && !info->kernel_thread && info->exe.empty() && !info->maps.empty()) {
-    return absl::OkStatus();  // a zombie: keep what we had
-  }
+  // No executable mapping left: the process is exiting (a zombie has none) or in the middle
+  // of an exec (which marks it for a fresh Read anyway). Its samples still to be assembled
+  // need the mappings it ran with: keep what we had.
+  if (maps.empty() && !info->maps.empty()) return absl::OkStatus();
   for (MapEntry& m : maps) m.build_id = BuildId(info->pid, m);
   info->maps = std::move(maps);
   return absl::OkStatus();

@@ -1,9 +1,13 @@
 #include "agent/process_info.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <iterator>
+#include <string>
 
+#include "base/fmt.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -106,6 +110,47 @@ TEST(ProcessReader, KernelThread) {
   EXPECT_TRUE(p->kernel_thread);
   EXPECT_EQ(p->exe, "");
   EXPECT_TRUE(p->maps.empty());
+}
+
+// An exiting process loses its mappings before its last samples are assembled: a refresh
+// then must keep the ones it ran with (a zombie's /proc/PID/maps is empty).
+TEST(ProcessReader, KeepsTheMappingsOfAZombie) {
+  int go[2];
+  ASSERT_EQ(pipe(go), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    char c;
+    close(go[1]);
+    (void)!read(go[0], &c, 1);  // until the parent closes its end
+    _exit(0);
+  }
+  close(go[0]);
+  ProcessReader r;
+  auto p = r.Read(static_cast<uint32_t>(child));
+  ASSERT_TRUE(p.ok()) << p.status();
+  const size_t mapped = p->maps.size();
+  ASSERT_GT(mapped, 0u);
+  close(go[1]);
+  // Wait until it is a zombie (state Z), not yet reaped.
+  bool zombie = false;
+  for (int i = 0; i < 500 && !zombie; ++i) {
+    std::ifstream stat(fmt::format("/proc/{}/stat", child));
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const size_t close_paren = text.rfind(')');
+    zombie = close_paren != std::string::npos && text.compare(close_paren + 2, 1, "Z") == 0;
+    if (!zombie) usleep(2000);
+  }
+  ASSERT_TRUE(zombie);
+  std::ifstream maps(fmt::format("/proc/{}/maps", child));
+  std::string text((std::istreambuf_iterator<char>(maps)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "") << "a zombie has no mappings";
+  EXPECT_TRUE(r.RefreshMaps(&*p).ok());
+  EXPECT_EQ(p->maps.size(), mapped);
+  waitpid(child, nullptr, 0);
+  // Gone altogether: an error, and still nothing lost.
+  EXPECT_EQ(r.RefreshMaps(&*p).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(p->maps.size(), mapped);
 }
 
 }  // namespace

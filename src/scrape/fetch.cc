@@ -116,7 +116,8 @@ absl::StatusOr<std::string> Fetch(const FetchRequest& r) {
     return absl::ResourceExhaustedError(fmt::format("body larger than {} bytes", r.max_body_bytes));
   if (timed_out) return absl::DeadlineExceededError(fmt::format("timed out after {:.1f}s", secs));
   if (!res) {
-    // TLS 1.3 targets refuse a missing client certificate after the handshake, by closing.
+    // TLS 1.3 targets refuse a missing client certificate after the handshake, by closing
+    // the connection (seen by the client while writing the request or reading the answer).
     const std::string tls_hint =
         https && r.tls.cert_file.empty()
             ? " (a target that asks for a client certificate needs tls_config.cert_file and "
@@ -134,6 +135,8 @@ absl::StatusOr<std::string> Fetch(const FetchRequest& r) {
           return absl::DeadlineExceededError(fmt::format("timed out after {:.1f}s", secs));
         }
         return absl::UnavailableError("connection closed before a complete answer" + tls_hint);
+      case httplib::Error::Write:
+        return absl::UnavailableError("connection closed while sending the request" + tls_hint);
       case httplib::Error::SSLServerVerification:
         return absl::UnavailableError(
             "TLS: the target's certificate is not trusted or not for this address "

@@ -141,9 +141,13 @@ TEST_F(FetchTlsTest, SendsAClientCertificateWhenAsked) {
   ASSERT_TRUE(body.ok()) << body.status();
   EXPECT_EQ(*body, "heap profile bytes");
   // Without one the target refuses the connection.
-  EXPECT_EQ(Get(t, Tls("ca.pem")).status().message(),
-            "connection closed before a complete answer (a target that asks for a client "
-            "certificate needs tls_config.cert_file and key_file)");
+  // (TLS 1.3: after the handshake, so the client sees it while writing or reading.)
+  const std::string hint =
+      " (a target that asks for a client certificate needs tls_config.cert_file and key_file)";
+  const std::string refused(Get(t, Tls("ca.pem")).status().message());
+  EXPECT_TRUE(refused == "connection closed before a complete answer" + hint ||
+              refused == "connection closed while sending the request" + hint)
+      << refused;
   // A certificate from a CA the target does not trust is refused the same way.
   auto other = Get(t, Tls("ca.pem", "other_ca.pem", "other_ca.key"));
   ASSERT_FALSE(other.ok());

@@ -86,6 +86,9 @@ struct {
   __type(value, struct offcpu_start);
 } offcpu_starts SEC(".maps");
 
+// task_struct.flags: the task is exiting (include/linux/sched.h; not in vmlinux.h).
+static const __u32 kPfExiting = 0x00000004;
+
 static __always_inline void count_stat(__u32 index) {
   __u64* v = bpf_map_lookup_elem(&stats, &index);
   if (v) *v += 1;
@@ -227,7 +230,9 @@ int hearth_sample(struct bpf_perf_event_data* ctx) {
   add_to_counts(buffer, &key, 0);
 
 known:
-  if (!bpf_map_lookup_elem(&known_pids, &pid)) {
+  // An exiting task is still sampled for the rest of do_exit, after its exit event: it is
+  // not announced again (there is nothing new to read about it).
+  if (!(BPF_CORE_READ(task, flags) & kPfExiting) && !bpf_map_lookup_elem(&known_pids, &pid)) {
     __u8 one = 1;
     bpf_map_update_elem(&known_pids, &pid, &one, BPF_ANY);
     emit_event(HEARTH_EVENT_NEW_PID, pid, 0, key.comm);
