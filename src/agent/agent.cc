@@ -334,12 +334,17 @@ absl::Status Agent::Run(const std::atomic<bool>* stop) {
   while (!stop->load()) {
     auto now = std::chrono::steady_clock::now();
     if (now >= next) {
+      // What the rings hold belongs to this interval (stack copies for DWARF unwinding,
+      // process events): take it first.
+      if (auto s = sampler_->PollEvents(0); !s.ok()) Log(s.ToString());
       int64_t end = NowNs();
       if (auto s = DrainOnce(start, end); !s.ok()) Log(s.ToString());
       start = end;
       next += std::chrono::nanoseconds(options_.interval_ns);
-      if (next < now) next = now + std::chrono::nanoseconds(options_.interval_ns);
-      continue;
+      // A drain that took longer than the interval (an overloaded machine) must not start
+      // the next one at once: back to back, the rings would never be read and would fill.
+      now = std::chrono::steady_clock::now();
+      if (next <= now) next = now + std::chrono::nanoseconds(options_.interval_ns);
     }
     int wait_ms = static_cast<int>(
         std::min<int64_t>(100, std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count() + 1));

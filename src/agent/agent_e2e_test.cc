@@ -345,7 +345,7 @@ TEST_F(AgentE2ETest, ProfilesWorkloadsEndToEnd) {
                            Sum(after_switch, "main;run_cpu;beta_mid;beta_leaf;Spin");
     EXPECT_GT(chains, after * 9 / 10)
         << "DWARF unwinding should give whole chains" << Misses(after_switch, kCpuChains)
-        << Report(processes->body, cpu_nofp_pid);
+        << Report(processes->body, cpu_nofp_pid) << "\nagent log:\n" << agent.Log();
     EXPECT_THAT(processes->body, testing::ContainsRegex(fmt::format(
         "\\{{\"pid\":{},[^}}]*\"unwind_method\":\"dwarf\"[^}}]*\"leaf_callers_recovered\":[1-9]",
         cpu_nofp_pid)));
