@@ -91,10 +91,8 @@ class ScrapeOutbox {
       p.duration_nanos = sp.end_ns - sp.start_ns;
     }
     if (sp.cumulative) {
-      std::string key = sp.tenant;
-      for (const auto& [k, v] : sp.labels) key += fmt::format("\x1f{}\x1e{}", k, v);
       bool baseline = false;
-      p = delta_.ToDelta(key, std::move(p), &baseline);
+      p = delta_.ToDelta(server::DeltaSeriesKey(sp.tenant, sp.labels), std::move(p), &baseline);
     }
     exporter::Batch batch;
     batch.tenant = std::move(sp.tenant);

@@ -150,20 +150,15 @@ absl::StatusOr<std::unique_ptr<re2::RE2>> CompileRegexp(std::string_view option,
 
 absl::Status ApplyFrameFilters(Profile& p, const FrameFilters& f,
                                std::vector<std::string>* warnings) {
-  auto compile = [](std::string_view option, const std::string& pattern,
-                    std::unique_ptr<re2::RE2>* out) -> absl::Status {
-    auto re = CompileRegexp(option, pattern);
-    if (!re.ok()) return re.status();
-    *out = std::move(*re);
-    return absl::OkStatus();
-  };
   std::unique_ptr<re2::RE2> focus, ignore, hide, show, show_from, prune_from;
   for (auto [option, pattern, out] :
        {std::tuple{"focus", &f.focus, &focus}, std::tuple{"ignore", &f.ignore, &ignore},
         std::tuple{"hide", &f.hide, &hide}, std::tuple{"show", &f.show, &show},
         std::tuple{"show_from", &f.show_from, &show_from},
         std::tuple{"prune_from", &f.prune_from, &prune_from}}) {
-    if (absl::Status s = compile(option, *pattern, out); !s.ok()) return s;
+    auto re = CompileRegexp(option, *pattern);  // null for an empty pattern
+    if (!re.ok()) return re.status();
+    *out = std::move(*re);
   }
   auto warn_unless = [warnings](bool matched, std::string_view option) {
     if (!matched) warnings->push_back(fmt::format("{} expression matched no samples", option));

@@ -54,14 +54,6 @@ std::vector<std::string> SplitKeys(std::string_view keys) {
   return out;
 }
 
-// Compiles `pattern` unless it is empty (then *out stays null).
-absl::Status CompileOption(std::string_view name, const std::string& pattern,
-                           std::unique_ptr<re2::RE2>* out) {
-  if (pattern.empty()) return absl::OkStatus();
-  HEARTH_ASSIGN_OR_RETURN(*out, CompileRegexp(name, pattern));
-  return absl::OkStatus();
-}
-
 // pprof's applyFocus (driver_focus.go): name filters, show_from, tag filters, tag
 // show/hide, prune_from. prune_from only cuts stacks, so it may go before the tag filters
 // (which only look at labels): ApplyFrameFilters does the frame part. Warnings name options
@@ -78,8 +70,8 @@ absl::Status ApplyFocus(Profile& p, const ReportContext& c, std::vector<std::str
     HEARTH_ASSIGN_OR_RETURN(tag_ignore,
                             CompileTagFilter("tagignore", o.tag_ignore, c.num_label_units));
   }
-  HEARTH_RETURN_IF_ERROR(CompileOption("tagshow", o.tag_show, &tag_show));
-  HEARTH_RETURN_IF_ERROR(CompileOption("taghide", o.tag_hide, &tag_hide));
+  HEARTH_ASSIGN_OR_RETURN(tag_show, CompileRegexp("tagshow", o.tag_show));
+  HEARTH_ASSIGN_OR_RETURN(tag_hide, CompileRegexp("taghide", o.tag_hide));
   HEARTH_RETURN_IF_ERROR(ApplyFrameFilters(
       p, {o.focus, o.ignore, o.hide, o.show, o.show_from, o.prune_from}, warnings));
   if (tag_focus || tag_ignore) {

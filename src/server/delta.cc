@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
+#include "base/fmt.h"
 
 namespace hearth::server {
 namespace {
@@ -87,6 +88,10 @@ uint64_t SchemaHash(const profile::Profile& p, const std::vector<size_t>& cols) 
 }
 
 }  // namespace
+
+std::string DeltaSeriesKey(std::string_view tenant, const storage::Labels& labels) {
+  return fmt::format("{}\x1f{}", tenant, storage::LabelsString(labels));
+}
 
 std::vector<size_t> CumulativeValueIndices(const profile::Profile& p) {
   // Go's block and mutex profiles (and JFR lock/park, converted) have the period type

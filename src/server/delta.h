@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "profile/profile.h"
@@ -30,6 +31,10 @@ struct DeltaOptions {
 // Indices of the cumulative sample types of a profile (by type name and the profile family):
 // alloc_objects/alloc_space, contentions/delay of block and mutex profiles.
 std::vector<size_t> CumulativeValueIndices(const profile::Profile& p);
+
+// The series key of a tenant's labels, as the ingest pipeline and the standalone scraper
+// give it to ToDelta.
+std::string DeltaSeriesKey(std::string_view tenant, const storage::Labels& labels);
 
 class DeltaTracker {
  public:

@@ -124,7 +124,7 @@ absl::StatusOr<IngestResult> IngestPipeline::Ingest(const std::string& tenant,
     }
     if (item.cumulative) {
       bool baseline = false;
-      item.profile = deltas_->ToDelta(fmt::format("{}\x1f{}", tenant, storage::LabelsString(labels)),
+      item.profile = deltas_->ToDelta(DeltaSeriesKey(tenant, labels),
                                       std::move(item.profile), &baseline);
       item.pprof.clear();  // the values changed
     }
